@@ -1,0 +1,98 @@
+"""Database engine and sessions: one ``Database`` per process, opened in the lifespan.
+
+SQLite (through aiosqlite) is the zero-configuration default; PostgreSQL (asyncpg)
+is used when ``DATABASE_URL`` says so. The same code path serves both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+
+from course_app.config import Settings
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",  # readers do not block the writer
+    "PRAGMA busy_timeout=5000",  # wait for a lock instead of failing with "database is locked"
+    "PRAGMA foreign_keys=ON",  # SQLite ignores foreign keys unless asked
+    "PRAGMA synchronous=NORMAL",  # safe with WAL, far fewer fsyncs
+)
+
+
+class Base(DeclarativeBase):
+    """Declarative base every feature's ORM models inherit from."""
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def build_engine(url: str, *, echo: bool = False, **pool: Any) -> AsyncEngine:
+    """Create an async engine; SQLite gets its pragmas, servers get pool settings."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, echo=echo)
+        event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+        return engine
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
+
+
+class Database:
+    """Owns the engine and the session factory for the life of the app."""
+
+    def __init__(self, engine: AsyncEngine, *, ping_timeout: float = 2.0) -> None:
+        self.engine = engine
+        self.ping_timeout = ping_timeout
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(
+            build_engine(
+                settings.database_url_value,
+                echo=settings.db_echo,
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+                pool_timeout=settings.db_pool_timeout,
+            )
+        )
+
+    @property
+    def backend(self) -> str:
+        return self.engine.url.get_backend_name()
+
+    async def ping(self) -> None:
+        """Run ``SELECT 1``; raise on failure or after ``ping_timeout`` seconds."""
+        async with asyncio.timeout(self.ping_timeout), self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+@asynccontextmanager
+async def open_database(settings: Settings) -> AsyncIterator[Database]:
+    """Lifespan helper: create the engine at start-up, dispose of its pool at shutdown."""
+    database = Database.from_settings(settings)
+    try:
+        yield database
+    finally:
+        await database.dispose()

@@ -1,0 +1,1 @@
+"""The ``orders`` feature of the shop API."""

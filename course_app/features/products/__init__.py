@@ -1,0 +1,1 @@
+"""The ``products`` feature of the shop API."""

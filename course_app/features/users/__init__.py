@@ -1,0 +1,1 @@
+"""The ``users`` feature of the shop API."""

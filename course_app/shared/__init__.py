@@ -1,0 +1,1 @@
+"""Building blocks shared by features: pagination and common response models."""

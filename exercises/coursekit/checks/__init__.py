@@ -1,0 +1,1 @@
+"""Checkers, one module per phase (``phaseNN.py``), imported on first use."""
