@@ -1,0 +1,52 @@
+"""App fixtures: settings per test, an async client with the lifespan running,
+and the same tests on PostgreSQL when it is reachable."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from course_app.config import Settings, load_settings
+from course_app.main import create_app
+from tests.conftest import POSTGRES_URL, need_service
+
+STRONG_SECRET = "x" * 48
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgres":
+        need_service("PostgreSQL", "127.0.0.1", 5432)
+        return POSTGRES_URL
+    return f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return load_settings(
+        _env_file=None,
+        environment="test",
+        database_url=database_url,
+        jwt_secret=STRONG_SECRET,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
+        ) as http,
+    ):
+        yield http
