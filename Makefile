@@ -24,8 +24,10 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP)
 
+LAB_ARGS ?=
+
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" notebooks/01_architecture.ipynb
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_ARGS) notebooks/01_architecture.ipynb
 
 lint: setup
 	$(BIN)/ruff check course_app exercises/coursekit tests docs/hooks.py

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.17.2
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (FastAPI course)
 #     language: python

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from coursekit import notebooks as nb
 
 ROOT = nb.ROOT

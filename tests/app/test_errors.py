@@ -16,7 +16,7 @@ from course_app.main import create_app
 pytestmark = pytest.mark.anyio
 
 
-class PaymentRequired(AppError):
+class PaymentRequiredError(AppError):
     status_code = 402
     code = "PAYMENT_REQUIRED"
 
@@ -34,7 +34,7 @@ def app(settings: Settings) -> FastAPI:
         if item_id == 0:
             raise NotFoundError("Item", item_id)
         if item_id == 402:
-            raise PaymentRequired("Pay first", details={"price": 5}, headers={"X-Price": "5"})
+            raise PaymentRequiredError("Pay first", details={"price": 5}, headers={"X-Price": "5"})
         return {"id": item_id, "limit": limit}
 
     return app

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from coursekit.server import free_port
 from sqlalchemy import text
 
 from course_app import __main__ as entry
@@ -20,7 +21,6 @@ from course_app.config import Settings, get_settings, load_settings
 from course_app.core.database import Database, build_engine
 from course_app.core.logging import configure_logging, get_logger
 from course_app.main import create_app
-from coursekit.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,7 +66,9 @@ def test_entry_point_refuses_bad_production_config(
 
 def test_entry_point_passes_settings_to_uvicorn(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(entry.uvicorn, "run", lambda target, **kw: calls.append({"t": target, **kw}))
+    monkeypatch.setattr(
+        entry.uvicorn, "run", lambda target, **kw: calls.append({"t": target, **kw})
+    )
     monkeypatch.setenv("PORT", "8123")
     monkeypatch.setenv("WORKERS", "2")
     get_settings.cache_clear()
