@@ -25,9 +25,11 @@ $(STAMP): pyproject.toml requirements.lock
 setup: $(STAMP)
 
 LAB_ARGS ?=
+# Jupyter refuses to run as root unless told; containers and CI machines often are root.
+ROOT_FLAG := $(shell [ "$$(id -u 2>/dev/null)" = 0 ] && echo --allow-root)
 
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_ARGS) notebooks/01_architecture.ipynb
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ROOT_FLAG) $(LAB_ARGS) notebooks/01_architecture.ipynb
 
 lint: setup
 	$(BIN)/ruff check course_app exercises/coursekit tests docs/hooks.py

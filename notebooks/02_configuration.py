@@ -2,6 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (FastAPI course)
 #     language: python
@@ -92,7 +97,7 @@ class SeedSettings(BaseSettings):
     app_name: str = "MyAPI"
     debug: bool = False
     environment: str = "production"  # development | staging | production
-    host: str = "0.0.0.0"  # noqa: S104 - reproduced from the seed on purpose
+    host: str = "0.0.0.0"
     port: int = 8000
     workers: int = 4
     database_url: SecretStr  # Required — no default
@@ -115,7 +120,11 @@ class SeedSettings(BaseSettings):
 
     model_config = {"env_file": ".env", "env_file_encoding": "utf-8"}
 
+# %% [markdown]
+# Two helpers for the demos: hide this class's variables too, and print validation errors
+# one per line.
 
+# %%
 HIDDEN |= set(SeedSettings.model_fields)
 
 
@@ -409,7 +418,7 @@ import subprocess
 import sys
 
 with fresh_shell({"ENVIRONMENT": "production", "JWT_SECRET": "secret"}):
-    done = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+    done = subprocess.run(
         [sys.executable, "-m", "course_app"], capture_output=True, text=True, timeout=60
     )
 print("exit status:", done.returncode)
@@ -511,7 +520,7 @@ with fresh_shell():
     except ValidationError as exc:
         print(*problems(exc), sep="\n")
 try:
-    Environment.PROD  # noqa: B018
+    Environment.PROD
 except AttributeError as exc:
     print("AttributeError:", exc)
 
