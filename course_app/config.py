@@ -107,10 +107,22 @@ class Settings(BaseSettings):
 
     @field_validator("cors_origins")
     @classmethod
-    def _origins_are_urls(cls, origins: list[str]) -> list[str]:
+    def _origins_are_origins(cls, origins: list[str]) -> list[str]:
+        """An origin is ``scheme://host[:port]`` and nothing else: browsers send exactly
+        that in ``Origin``, and CORS compares strings, so ``https://a.example/`` (trailing
+        slash) or a path would silently never match."""
         for origin in origins:
-            if origin != "*":
-                AnyHttpUrl(origin)  # raises a readable error for "localhost:3000"
+            if origin == "*":
+                continue
+            url = AnyHttpUrl(origin)  # raises a readable error for "localhost:3000"
+            rest = origin.split("://", 1)[1]
+            if "/" in rest or "?" in rest or "#" in rest:
+                raise ValueError(
+                    f"{origin!r} is not an origin: use scheme://host[:port] with no path "
+                    "or trailing slash"
+                )
+            if url.scheme not in {"http", "https"}:
+                raise ValueError(f"{origin!r} must use http or https")
         return origins
 
     @field_validator("log_level")

@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 01 · Architecture: one app, built by a factory, grown by composition
 #
-# **You will be able to**
+# **Objectives.** By the end of this lesson you will be able to
 # - score a FastAPI service on the 16-point quick health check, and know which lesson fixes each gap;
 # - lay out a service by feature (`features/<domain>/`) around a small `core/`, and say why;
 # - explain why `course_app` has an **app factory** and no module-level `app`, and assemble an app
@@ -116,8 +116,8 @@ print("every layer of the recommended structure is present:", len(skeleton), "ch
 #   `dependencies.py`, `exceptions.py`. Deleting a feature is deleting one folder.
 # - `shared/` — small building blocks several features reuse (pagination, response models).
 #
-# Around the package sit `tests/` (the app's own suite), `migrations/` (Alembic, lesson 06),
-# `pyproject.toml` and, in lesson 10, the `Dockerfile`.
+# Beside the package sit `tests/` (the app's own suite) and `pyproject.toml`; lesson 06 adds
+# `migrations/` (Alembic) and lesson 10 the `Dockerfile`.
 
 # %% [markdown]
 # ## Seven architecture rules, and where `course_app` follows them
@@ -410,14 +410,11 @@ with serve("course_app.main:create_app", factory=True, env=env) as server:
 # "terminated by SIGTERM", which is what a process supervisor expects to see.
 
 # %%
-import re
 import signal
 
 code = server.process.returncode
 print("exit status:", code, "=", signal.Signals(-code).name if code < 0 else "normal exit")
-log = re.sub(r"process \[\d+\]", "process [PID]", server.log())  # the pid differs every run
-print(log)
-server.log_path.unlink()  # serve() leaves its log file behind
+print(server.log())  # kept in memory: serve() removed the log file when the server stopped
 
 # %% [markdown]
 # Read the log from the top: uvicorn starts, runs the lifespan (`startup` comes from

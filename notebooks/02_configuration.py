@@ -19,7 +19,7 @@
 # One typed `Settings` object, read from the environment once, validated before the app
 # serves a single request, with secrets that cannot leak into a log line.
 #
-# **You will be able to**
+# **Objectives.** After this lesson you can
 #
 # - say what is risky in a typical "production" `Settings` class, and fix it;
 # - predict where a value comes from: init arguments > environment variables > `.env`
@@ -32,7 +32,7 @@
 #   `create_app(settings)` and `app.dependency_overrides`;
 # - read secrets from files the way Docker and Kubernetes mount them.
 #
-# **Time:** about 45 minutes (lesson) + 30 minutes (lab `exercises/02_configuration.ipynb`).
+# **Time estimate:** about 45 minutes (lesson) + 30 minutes (lab `exercises/02_configuration.ipynb`).
 #
 # **Prerequisites:** lesson 01 (the app factory `create_app`, the layout of `course_app`);
 # Python type hints; a first look at Pydantic models.
@@ -61,10 +61,8 @@ from pydantic import SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings
 
 from course_app.config import Settings, SettingsError, get_settings, load_settings
-from course_app.main import create_app
 
 HIDDEN: set[str] = set(Settings.model_fields)  # grows when we define another class below
-
 
 @contextlib.contextmanager
 def fresh_shell(env: dict[str, str] | None = None, dotenv: str | None = None) -> Iterator[Path]:
@@ -487,9 +485,14 @@ get_settings.cache_clear()
 # %%
 from starlette.testclient import TestClient
 
+from course_app.main import create_app
+
 with fresh_shell():
-    dev_app = create_app(Settings(database_url="sqlite+aiosqlite:///:memory:", log_level="WARNING"))
-    prod_app = create_app(load_settings(**PRODUCTION_ENV, log_level="WARNING"))
+    dev_settings = Settings(database_url="sqlite+aiosqlite:///:memory:", log_level="WARNING")
+    prod_settings = Settings(
+        environment="production", jwt_secret=DEMO_SECRET, database_url=DB_URL, log_level="WARNING"
+    )
+dev_app, prod_app = create_app(dev_settings), create_app(prod_settings)
 
 for name, app in [("development", dev_app), ("production", prod_app)]:
     with TestClient(app) as client:
@@ -633,15 +636,17 @@ with fresh_shell({"ENVIRONMENT": "production"}) as folder:
 
 # %% [markdown]
 # In a deployment you would set `secrets_dir="/run/secrets"` in `model_config` (a list of
-# folders is allowed too); a missing folder only produces a warning, so the same class works
-# on a laptop.
+# folders is allowed too). A missing folder only produces a warning by default, so the same
+# class works on a laptop; `secrets_dir_missing="error"` makes it fatal where the folder
+# must exist.
 #
 # ## 8. `.env.example`: the documented list of variables
 #
 # `.env` holds real values and is listed in `.gitignore`. Its committed twin,
-# `.env.example` at the repository root, lists every variable with a safe value or none,
-# so a newcomer copies it to `.env` and edits. Because the class is the source of truth,
-# the listing can be produced from it and never drift:
+# `.env.example` at the repository root, lists the variables with safe values and a comment
+# each; a newcomer copies it to `.env` and edits. The class stays the source of truth:
+# names, defaults and descriptions can be read from it, so a listing (or a test comparing
+# it with `.env.example`) never drifts from the code. Secrets get no value, ever:
 
 # %%
 def example_value(field: Any) -> str:

@@ -16,6 +16,14 @@ from pathlib import Path
 from coursekit import notebooks as nb
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the repository when it is inside it, else as given."""
+    try:
+        return str(path.relative_to(nb.ROOT))
+    except ValueError:
+        return str(path)
+
+
 def _generate(args: argparse.Namespace) -> int:
     solutions = sorted(nb.SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
     if args.names:
@@ -27,7 +35,7 @@ def _generate(args: argparse.Namespace) -> int:
     if args.check:
         drifts = [d for d in (nb.lab_drift(p) for p in solutions) if d]
         for drift in drifts:
-            print(f"drift: {drift.path.relative_to(nb.ROOT)}: {drift.reason}")
+            print(f"drift: {_shown(drift.path)}: {drift.reason}")
         print(f"{len(solutions) - len(drifts)} of {len(solutions)} labs in sync")
         return 1 if drifts else 0
     for path in solutions:
@@ -38,7 +46,7 @@ def _generate(args: argparse.Namespace) -> int:
             return 1
         target = nb.EXERCISES / path.name
         nb.write_with_pair(lab, target)
-        line = f"generated {target.relative_to(nb.ROOT)}"
+        line = f"generated {_shown(target)}"
         if not args.no_execute:
             line += f" (executed in {nb.execute(target):.1f} s)"
         print(line, flush=True)

@@ -37,13 +37,16 @@ class Server:
     url: str
     command: list[str]
     log_path: Path
+    final_log: str | None = None  # kept after the server stops and its log file is removed
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
     def log(self) -> str:
-        """Everything the server printed so far (stdout and stderr)."""
+        """Everything the server printed (stdout and stderr), also after it stopped."""
+        if self.final_log is not None:
+            return self.final_log
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
@@ -108,6 +111,8 @@ def serve(
     finally:
         stop(process)
         log_file.close()
+        server.final_log = server.log()
+        server.log_path.unlink(missing_ok=True)
 
 
 def stop(process: subprocess.Popen[str], timeout: float = 10.0) -> int:

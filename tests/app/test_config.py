@@ -95,6 +95,8 @@ def test_well_known_secret_is_refused_even_when_long_enough() -> None:
         ("jwt_algorithm", "none"),
         ("jwt_algorithm", "RS256"),
         ("cors_origins", "localhost:3000"),
+        ("cors_origins", "https://shop.example/"),
+        ("cors_origins", "https://shop.example/app"),
     ],
 )
 def test_bad_values_are_rejected_with_the_field_named(field: str, value: object) -> None:
