@@ -36,7 +36,7 @@ class CheckTimeout(BaseException):
     in learner code cannot swallow it."""
 
 
-class _CaseFailed(Exception):
+class _CaseFailedError(Exception):
     pass
 
 
@@ -123,7 +123,7 @@ class Checker:
     # -- evaluation --------------------------------------------------------------
     def _evaluate(self, name: str, compute: Callable[[], T] | T) -> T:
         """Run ``compute``; an exception fails the case named ``name`` and is re-raised
-        as ``_CaseFailed`` so the caller records nothing twice."""
+        as ``_CaseFailedError`` so the caller records nothing twice."""
         if not callable(compute):
             return compute
         try:
@@ -134,18 +134,24 @@ class Checker:
             self.cases.append(
                 CaseResult(name, False, got=describe_exception(exc), not_started=True)
             )
-            raise _CaseFailed from exc
+            raise _CaseFailedError from exc
         except Exception as exc:
             self.cases.append(CaseResult(name, False, got=f"raised {describe_exception(exc)}"))
-            raise _CaseFailed from exc
+            raise _CaseFailedError from exc
 
     def equal(
-        self, name: str, got: Any, expected: Any, *, hint: str = "", show: Callable[[Any], str] = short_repr
+        self,
+        name: str,
+        got: Any,
+        expected: Any,
+        *,
+        hint: str = "",
+        show: Callable[[Any], str] = short_repr,
     ) -> bool:
         """Case passes when ``got`` (or ``got()``) equals ``expected``."""
         try:
             value = self._evaluate(name, got)
-        except _CaseFailed:
+        except _CaseFailedError:
             self.cases[-1].expected = show(expected)
             self.cases[-1].hint = hint
             return False
@@ -166,20 +172,37 @@ class Checker:
         show: Callable[[Any], str] = short_repr,
     ) -> bool:
         """Case passes when ``predicate(got)`` is true; ``expected`` describes it in words."""
+        ok, _value = self.run(name, got, accept=predicate, expected=expected, hint=hint, show=show)
+        return ok
+
+    def run(
+        self,
+        name: str,
+        got: Any,
+        *,
+        accept: Callable[[Any], bool] | None = None,
+        expected: str = "runs without an exception",
+        hint: str = "",
+        show: Callable[[Any], str] = short_repr,
+    ) -> tuple[bool, Any]:
+        """A step later cases build on: evaluate ``got`` (or ``got()``), record a case that
+        passes when it did not raise and ``accept(value)`` holds, and hand back
+        ``(passed, value)`` so the checker can go on with the value (or stop)."""
         try:
             value = self._evaluate(name, got)
-        except _CaseFailed:
+        except _CaseFailedError:
             self.cases[-1].expected = expected
             self.cases[-1].hint = hint
-            return False
+            return False, None
         try:
-            ok = bool(predicate(value))
+            ok = accept is None or bool(accept(value))
+            shown = show(value)
         except Exception as exc:
-            ok, value = False, f"<{describe_exception(exc)}>"
+            ok, shown = False, f"<{describe_exception(exc)}>"
         self.cases.append(
-            CaseResult(name, ok, expected=expected, got=show(value), hint="" if ok else hint)
+            CaseResult(name, ok, expected=expected, got=shown, hint="" if ok else hint)
         )
-        return ok
+        return ok, value
 
     def raises(
         self,
@@ -229,7 +252,7 @@ class Checker:
     def client(self, app: Any) -> Any:
         """A Starlette ``TestClient`` with the app's lifespan running; closed after the check.
 
-        Raises ``_CaseFailed`` (recorded as a case) when ``app`` is not an ASGI app or
+        Raises ``_CaseFailedError`` (recorded as a case) when ``app`` is not an ASGI app or
         its start-up fails."""
         from starlette.testclient import TestClient
 
@@ -273,10 +296,12 @@ def exercise(
 def _load_phase(exercise_id: str) -> None:
     phase = exercise_id.split(".", 1)[0]
     if phase.isdigit():
+        module = f"coursekit.checks.phase{int(phase):02d}"
         try:
-            importlib.import_module(f"coursekit.checks.phase{int(phase):02d}")
-        except ModuleNotFoundError:
-            pass
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:  # a phase module that exists but fails to import is a bug
+                raise
 
 
 def registered(phase: int | None = None) -> list[Exercise]:
@@ -286,7 +311,9 @@ def registered(phase: int | None = None) -> list[Exercise]:
     else:
         for number in range(1, 13):
             _load_phase(f"{number}.0")
-    found = [e for e in _REGISTRY.values() if phase is None or e.exercise_id.startswith(f"{phase}.")]
+    found = [
+        e for e in _REGISTRY.values() if phase is None or e.exercise_id.startswith(f"{phase}.")
+    ]
     return sorted(found, key=lambda e: tuple(int(p) for p in e.exercise_id.split(".")))
 
 
@@ -308,7 +335,9 @@ def _quiet_threads() -> Iterator[None]:
         threading.excepthook = original
 
 
-def run_check(exercise_id: object, *objects: object, time_limit: float | None = None) -> CheckResult:
+def run_check(
+    exercise_id: object, *objects: object, time_limit: float | None = None
+) -> CheckResult:
     """Run a checker and return its result. Never raises."""
     key = str(exercise_id).strip()
     _load_phase(key)
@@ -330,7 +359,7 @@ def run_check(exercise_id: object, *objects: object, time_limit: float | None = 
     def target() -> None:
         try:
             spec.function(checker, *objects)
-        except _CaseFailed:
+        except _CaseFailedError:
             pass  # already recorded; remaining cases depend on the failed one
         except CheckTimeout as exc:
             outcome["timeout"] = exc
@@ -362,7 +391,9 @@ def run_check(exercise_id: object, *objects: object, time_limit: float | None = 
     elif "error" in outcome:
         exc = outcome["error"]
         if isinstance(exc, NotImplementedError):
-            result.cases.append(CaseResult("your code runs", False, got=describe_exception(exc), not_started=True))
+            result.cases.append(
+                CaseResult("your code runs", False, got=describe_exception(exc), not_started=True)
+            )
         else:
             result.error = f"the check could not run your code: {describe_exception(exc)}"
     elif not result.cases:

@@ -1,9 +1,9 @@
 """``course``: the command line of the course.
 
-    course generate [NN ...] [--check] [--no-execute]   build exercises/ from solutions/
-    course execute PATH...                     re-run notebooks in place, keep pairs in sync
-    course check N [--lab PATH]                run phase N's checks on your lab
-    course list                                every exercise, by phase
+course generate [NN ...] [--check] [--no-execute]   build exercises/ from solutions/
+course execute PATH...                     re-run notebooks in place, keep pairs in sync
+course check N [--lab PATH]                run phase N's checks on your lab
+course list                                every exercise, by phase
 """
 
 from __future__ import annotations
@@ -96,7 +96,9 @@ def _list(_args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="course", description="FastAPI in Production course tools")
+    parser = argparse.ArgumentParser(
+        prog="course", description="FastAPI in Production course tools"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="build exercises/ from solutions/")

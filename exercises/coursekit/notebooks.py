@@ -143,7 +143,9 @@ def notebooks_in(trees: Iterable[Path] = TREES) -> list[Path]:
     found: list[Path] = []
     for tree in trees:
         found.extend(
-            p for p in sorted(tree.glob("[0-9][0-9]_*.ipynb")) if ".ipynb_checkpoints" not in p.parts
+            p
+            for p in sorted(tree.glob("[0-9][0-9]_*.ipynb"))
+            if ".ipynb_checkpoints" not in p.parts
         )
     return found
 

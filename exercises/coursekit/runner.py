@@ -24,7 +24,7 @@ class LabReport:
 
     def text(self) -> str:
         lines = [f"{self.lab.name}: {sum(self.results.values())} of {len(self.results)} passed"]
-        for exercise_id, output in self.outputs.items():
+        for output in self.outputs.values():
             lines.append(output.rstrip())
         if self.error:
             lines.append(f"error: {self.error}")
@@ -62,7 +62,9 @@ def check_lab(path: Path, *, timeout: int = 120) -> LabReport:
         if not match:
             continue
         text = "".join(
-            out.get("text", "") for out in cell.get("outputs", []) if out.get("output_type") == "stream"
+            out.get("text", "")
+            for out in cell.get("outputs", [])
+            if out.get("output_type") == "stream"
         )
         exercise_id = match.group(1)
         report.outputs[exercise_id] = text

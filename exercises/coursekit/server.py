@@ -105,7 +105,9 @@ def serve(
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise TimeoutError(f"uvicorn did not answer within {startup_timeout} s:\n{server.log()}")
+                raise TimeoutError(
+                    f"uvicorn did not answer within {startup_timeout} s:\n{server.log()}"
+                )
             time.sleep(0.1)
         yield server
     finally:

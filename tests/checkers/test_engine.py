@@ -26,6 +26,24 @@ def _broken(c: Checker, fn: object) -> None:
     raise KeyError("oops")
 
 
+@exercise("99.4", "build, then use what was built")
+def _steps(c: Checker, build: object) -> None:
+    assert callable(build)
+    built, value = c.run("build() returns a list", build, accept=lambda v: isinstance(v, list))
+    if not built:
+        return
+    c.equal("it has two items", lambda: len(value), 2, hint="two")
+
+
+def test_run_hands_back_the_value_for_later_cases() -> None:
+    assert run_check("99.4", lambda: [1, 2]).passed
+    wrong_type = run_check("99.4", lambda: "ab")
+    assert [case.passed for case in wrong_type.cases] == [False]  # stopped after the step
+    raised = run_check("99.4", lambda: 1 / 0)
+    assert "ZeroDivisionError" in raised.report()
+    assert len(raised.cases) == 1
+
+
 def test_solution_passes_and_report_says_so() -> None:
     result = run_check("99.1", lambda x: x * 2)
     assert result.passed

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -43,11 +42,6 @@ def _field(body: Any, key: str) -> Any:
     return body.get(key, f"<no {key!r} key>") if isinstance(body, dict) else body
 
 
-def _runs(c: Checker, name: str, action: Callable[[], object], hint: str) -> bool:
-    """A case that passes when ``action()`` returns without raising."""
-    return c.that(name, action, lambda _: True, expected="runs without an exception", hint=hint)
-
-
 # --- 1.1 -----------------------------------------------------------------------------------------
 @exercise("1.1", "GET /version on the real app")
 def _check_1_1(c: Checker, include_version: Any) -> None:
@@ -62,12 +56,11 @@ def _check_1_1(c: Checker, include_version: Any) -> None:
     ):
         return
     app = _course_app(app_name="Checker Shop", environment="test")
-    if not _runs(
-        c,
+    if not c.run(
         "include_version(app) runs on an app from create_app(...)",
         lambda: include_version(app),
         hint="Build an APIRouter with the route, then app.include_router(router).",
-    ):
+    )[0]:
         return
     client = c.client(app)
     if not c.equal(
@@ -111,12 +104,11 @@ def _check_1_1(c: Checker, include_version: Any) -> None:
         hint="Add a route to the app you are given; do not replace its router.",
     )
     other = _course_app(app_name="Another Shop", environment="development")
-    if _runs(
-        c,
+    if c.run(
         "include_version works on a second app",
         lambda: include_version(other),
         hint="include_version must not depend on state left by an earlier call.",
-    ):
+    )[0]:
         second = c.client(other)
         c.equal(
             "a second app with other settings reports its own name and environment",
@@ -171,13 +163,12 @@ def _check_1_2(c: Checker, make_app: Any) -> None:
     )
     app = built["app"]
     client = TestClient(app, raise_server_exceptions=False)
-    if not _runs(
-        c,
+    if not c.run(
         "the app starts (its lifespan runs)",
         client.__enter__,
         hint="The lifespan must be an async context manager (@asynccontextmanager) "
         "that yields exactly once.",
-    ):
+    )[0]:
         return
     try:
         c.equal(
@@ -193,12 +184,11 @@ def _check_1_2(c: Checker, make_app: Any) -> None:
             hint="Yield {'pool': pool} from the lifespan and read request.state.pool.is_open.",
         )
     finally:
-        stopped = _runs(
-            c,
+        stopped = c.run(
             "the app shuts down without an error",
             lambda: client.__exit__(None, None, None),
             hint="After the yield, close the pool (in a `finally:`) and let the lifespan end.",
-        )
+        )[0]
     if stopped:
         c.equal(
             "shutdown closed the pool, after serving",
@@ -305,12 +295,11 @@ def _check_1_3(c: Checker, service_class: Any, include_quotes: Any) -> None:
         "app's error handlers turn it into a response.",
     )
     app = _course_app(app_name="Checker Shop", environment="test")
-    if not _runs(
-        c,
+    if not c.run(
         "include_quotes(app) runs on an app from create_app(...)",
         lambda: include_quotes(app),
         hint="include_quotes is given: run its cell again, unchanged.",
-    ):
+    )[0]:
         return
     client = c.client(app)
 
@@ -368,12 +357,11 @@ def _check_1_4(c: Checker, include_lookups: Any) -> None:
     from fastapi import FastAPI
 
     app = FastAPI()
-    if not _runs(
-        c,
+    if not c.run(
         "include_lookups(app) runs",
         lambda: include_lookups(app),
         hint="Define both endpoints on a router (or on app) inside include_lookups.",
-    ):
+    )[0]:
         return
     client = c.client(app)
     stock_ok = c.equal(

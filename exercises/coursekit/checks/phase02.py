@@ -53,16 +53,6 @@ def _course_settings(**values: Any) -> Any:
         return Settings(_env_file=None, **values)
 
 
-def _capture(build: Callable[[], Any], into: dict[str, Any]) -> Callable[[], Any]:
-    """Wrap ``build`` so that its result is kept in ``into['value']`` for later cases."""
-
-    def run() -> Any:
-        into["value"] = build()
-        return into["value"]
-
-    return run
-
-
 # --- 2.1 ---------------------------------------------------------------------------------
 _SHOP_FIELDS = ("environment", "db_pool_size", "payment_api_key")
 
@@ -344,17 +334,16 @@ def _check_2_3(c: Checker, build_app: Any, dependency: Any) -> None:
         cors_origins=["https://shop.example"],
         log_level="WARNING",
     )
-    made: dict[str, Any] = {}
-    if not c.that(
+    built, app = c.run(
         "build_app(settings) returns a FastAPI app",
-        _capture(lambda: build_app(staging), made),
-        lambda app: isinstance(app, FastAPI),
+        lambda: build_app(staging),
+        accept=lambda app: isinstance(app, FastAPI),
         expected="a FastAPI instance",
         hint="Return the app you built with create_app(settings).",
         show=lambda value: type(value).__name__,
-    ):
+    )
+    if not built:
         return
-    app = made["value"]
     client = c.client(app)
     c.equal(
         "GET /health still answers 200: the app is the course app",
@@ -402,17 +391,17 @@ def _check_2_3(c: Checker, build_app: Any, dependency: Any) -> None:
         "Annotated[Settings, Depends(current_settings)]: not from request.app.state, "
         "get_settings() or the build_app argument.",
     )
-    second: dict[str, Any] = {}
-    if not c.that(
+    built, other = c.run(
         "build_app(other settings) builds a second app",
-        _capture(lambda: build_app(production), second),
-        lambda other: isinstance(other, FastAPI),
+        lambda: build_app(production),
+        accept=lambda other: isinstance(other, FastAPI),
         expected="a FastAPI instance",
         hint="build_app must work for any settings, production included.",
         show=lambda value: type(value).__name__,
-    ):
+    )
+    if not built:
         return
-    other_client = c.client(second["value"])
+    other_client = c.client(other)
     c.equal(
         "the second app answers with its own settings",
         lambda: other_client.get("/config").json(),
@@ -465,17 +454,14 @@ def _check_2_4(c: Checker, add_cors: Any) -> None:
             add_cors(app, settings)
             return app
 
-        made: dict[str, Any] = {}
-        if not c.that(
+        built, app = c.run(
             name,
-            _capture(build, made),
-            lambda _: True,
+            build,
             expected="no exception",
             hint="Install the middleware with app.add_middleware(CORSMiddleware, ...).",
             show=lambda _: "None",
-        ):
-            return None
-        return c.client(made["value"])
+        )
+        return c.client(app) if built else None
 
     client = started(
         "add_cors(app, settings) runs on a production app",
