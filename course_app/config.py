@@ -11,6 +11,7 @@ Rules the course teaches (lesson 02):
 
 from __future__ import annotations
 
+import json
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -99,8 +100,6 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
-                import json
-
                 return json.loads(text)
             return [item.strip() for item in text.split(",") if item.strip()]
         return value

@@ -7,6 +7,8 @@ import socket
 
 import pytest
 
+from course_app.config import Settings
+
 POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
@@ -40,20 +42,8 @@ def anyio_backend() -> str:
 
 @pytest.fixture(autouse=True)
 def _clean_settings_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests build settings explicitly; the ambient environment must not leak in."""
+    """Tests build settings explicitly; no variable that Settings reads may leak in."""
+    fields = {name.upper() for name in Settings.model_fields}
     for name in list(os.environ):
-        if name.upper() in {
-            "ENVIRONMENT",
-            "DEBUG",
-            "DATABASE_URL",
-            "JWT_SECRET",
-            "REDIS_URL",
-            "CORS_ORIGINS",
-            "DOCS_ENABLED",
-            "LOG_LEVEL",
-            "LOG_JSON",
-            "PORT",
-            "HOST",
-            "WORKERS",
-        }:
+        if name.upper() in fields:
             monkeypatch.delenv(name, raising=False)

@@ -4,7 +4,7 @@ keep ``.ipynb``/``.py`` pairs in sync, execute notebooks in place."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,12 +28,12 @@ class MarkerError(ValueError):
     """A solution cell whose markers do not pair up."""
 
 
-def stub_source(source: str, *, where: str = "cell") -> str:
-    """Replace every ``### BEGIN SOLUTION`` … ``### END SOLUTION`` region by its stub.
-
-    The stub keeps the region's indentation: ``# YOUR CODE HERE`` and then either the
-    text after ``stub:`` on the BEGIN line, or ``raise NotImplementedError(...)``.
-    """
+def replace_solutions(
+    source: str, replacement: Callable[[str, str | None], list[str]], *, where: str = "cell"
+) -> str:
+    """Swap every ``### BEGIN SOLUTION`` … ``### END SOLUTION`` region of ``source`` for
+    ``replacement(indent, stub)``: the region's indentation and the text after ``stub:``
+    on its BEGIN line (or None). Unpaired markers raise :class:`MarkerError`."""
     out: list[str] = []
     inside = False
     for number, line in enumerate(source.splitlines(), start=1):
@@ -42,9 +42,7 @@ def stub_source(source: str, *, where: str = "cell") -> str:
             if inside:
                 raise MarkerError(f"{where}: nested BEGIN SOLUTION at line {number}")
             inside = True
-            indent = begin.group("indent")
-            out.append(f"{indent}# YOUR CODE HERE")
-            out.append(indent + (begin.group("stub") or DEFAULT_STUB).strip())
+            out.extend(replacement(begin.group("indent"), begin.group("stub")))
             continue
         if END.match(line):
             if not inside:
@@ -56,6 +54,17 @@ def stub_source(source: str, *, where: str = "cell") -> str:
     if inside:
         raise MarkerError(f"{where}: BEGIN SOLUTION is never closed")
     return "\n".join(out)
+
+
+def stub_source(source: str, *, where: str = "cell") -> str:
+    """The lab version of a solved cell: each region becomes ``# YOUR CODE HERE`` and then
+    either the text after ``stub:`` on the BEGIN line, or ``raise NotImplementedError(...)``,
+    at the region's indentation."""
+
+    def stub(indent: str, text: str | None) -> list[str]:
+        return [f"{indent}# YOUR CODE HERE", indent + (text or DEFAULT_STUB).strip()]
+
+    return replace_solutions(source, stub, where=where)
 
 
 def solution_source(source: str) -> str:

@@ -63,24 +63,10 @@ def lab_cells(phase: int) -> list[LabCell]:
 
 def replace_region(source: str, body: str) -> str:
     """Swap every solution region of ``source`` for ``body`` at the region's indent."""
-    out: list[str] = []
-    inside = False
-    for line in source.splitlines():
-        begin = nb.BEGIN.match(line)
-        if begin:
-            inside = True
-            indent = begin.group("indent")
-            out.extend(
-                indent + text if text else text
-                for text in textwrap.dedent(body).strip("\n").splitlines()
-            )
-            continue
-        if nb.END.match(line):
-            inside = False
-            continue
-        if not inside:
-            out.append(line)
-    return "\n".join(out)
+    lines = textwrap.dedent(body).strip("\n").splitlines()
+    return nb.replace_solutions(
+        source, lambda indent, _stub: [indent + line if line else line for line in lines]
+    )
 
 
 def _strip_magics(source: str) -> str:
