@@ -77,11 +77,23 @@ class Settings(BaseSettings):
     # --- auth ------------------------------------------------------------------
     jwt_secret: SecretStr | None = None
     jwt_algorithm: str = "HS256"
+    jwt_issuer: str = Field(default="course-app", min_length=1, max_length=200)
+    jwt_audience: str = Field(default="course-app-api", min_length=1, max_length=200)
     access_token_expire_minutes: int = Field(default=15, ge=1, le=30)
     refresh_token_expire_days: int = Field(default=7, ge=1, le=7)
+    login_rate_limit: int = Field(default=5, ge=1, le=1000, description="Attempts per window")
+    login_rate_window_seconds: int = Field(default=60, ge=1, le=3600)
 
     # --- cache / rate limiting ---------------------------------------------------
     redis_url: SecretStr | None = None
+    cache_ttl_seconds: int = Field(default=30, ge=1, le=86_400)
+
+    # --- uploads -------------------------------------------------------------------
+    upload_dir: str = "./var/uploads"
+    max_upload_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024, description="Whole request body"
+    )
 
     # --- HTTP --------------------------------------------------------------------
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -8,17 +8,27 @@ environment and opens no connection.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import TypedDict
 
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from course_app import __version__
 from course_app.config import Settings, get_settings
+from course_app.core.cache import Cache, MemoryCache, RedisCache
 from course_app.core.database import Database, open_database
 from course_app.core.errors import install_error_handlers
 from course_app.core.logging import configure_logging, get_logger
+from course_app.core.metrics import install_metrics
+from course_app.core.middleware import install_middleware
+from course_app.core.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from course_app.core.schema import prepare_schema
+from course_app.features.auth.router import include_auth
 from course_app.features.health.router import include_health
+from course_app.features.orders.router import include_orders
+from course_app.features.products.router import include_products
+from course_app.features.users.router import include_users
 
 log = get_logger(__name__)
 
@@ -28,6 +38,8 @@ class State(TypedDict):
 
     settings: Settings
     database: Database
+    cache: Cache
+    rate_limiter: RateLimiter
 
 
 def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[State]]:
@@ -35,14 +47,30 @@ def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncConte
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[State]:
-        async with open_database(settings) as database:
+        async with AsyncExitStack() as stack:
+            database = await stack.enter_async_context(open_database(settings))
+            await prepare_schema(database, settings)
+            cache: Cache
+            limiter: RateLimiter
+            if settings.redis_url is not None:
+                redis = Redis.from_url(settings.redis_url.get_secret_value())
+                stack.push_async_callback(redis.aclose)
+                cache, limiter = RedisCache(redis), RedisRateLimiter(redis)
+            else:
+                cache, limiter = MemoryCache(), MemoryRateLimiter()
             log.info(
                 "startup",
                 app=settings.app_name,
                 environment=settings.environment.value,
                 database=database.backend,
+                cache=type(cache).__name__,
             )
-            yield {"settings": settings, "database": database}
+            yield {
+                "settings": settings,
+                "database": database,
+                "cache": cache,
+                "rate_limiter": limiter,
+            }
         log.info("shutdown")
 
     return lifespan
@@ -59,9 +87,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs" if settings.serve_docs else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.serve_docs else None,
+        max_body_size=settings.max_body_bytes,
         debug=False,  # never render tracebacks to clients, even in development
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_metrics(app)
+    install_middleware(app, settings)  # added last = outermost: request id wraps all
     include_health(app)
+    include_auth(app)
+    include_users(app)
+    include_products(app)
+    include_orders(app)
     return app

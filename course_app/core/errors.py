@@ -66,6 +66,56 @@ class NotFoundError(AppError):
         )
 
 
+class ConflictError(AppError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "CONFLICT"
+
+
+class AuthenticationError(AppError):
+    """401: no credentials, or credentials that do not verify."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "UNAUTHORIZED"
+
+    def __init__(self, message: str = "Not authenticated") -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class AuthorizationError(AppError):
+    """403: a known user without the permission."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "FORBIDDEN"
+
+    def __init__(self, message: str = "Insufficient permissions") -> None:
+        super().__init__(message)
+
+
+class RateLimitError(AppError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "RATE_LIMITED"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "Too many requests, retry later",
+            details={"retry_after": retry_after},
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+class PayloadTooLargeError(AppError):
+    status_code = status.HTTP_413_CONTENT_TOO_LARGE
+    code = "PAYLOAD_TOO_LARGE"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Body exceeds {limit} bytes", details={"max_bytes": limit})
+
+
+class UnsupportedMediaTypeError(AppError):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
 _HTTP_CODES = {
     400: "BAD_REQUEST",
     401: "UNAUTHORIZED",

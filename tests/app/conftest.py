@@ -26,6 +26,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
 
 
+async def reset_schema(url: str) -> None:
+    """Every test starts from empty tables (PostgreSQL's `test` database is shared)."""
+    import course_app.models as models
+    from course_app.core.database import build_engine
+
+    engine = build_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(models.Base.metadata.drop_all)
+            await connection.run_sync(models.Base.metadata.create_all)
+    finally:
+        await engine.dispose()
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return load_settings(
@@ -42,7 +56,8 @@ def app(settings: Settings) -> FastAPI:
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: FastAPI, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    await reset_schema(database_url)
     async with (
         LifespanManager(app) as manager,
         httpx.AsyncClient(

@@ -1,0 +1,96 @@
+"""A small cache interface with two implementations.
+
+* :class:`MemoryCache`: per-process TTL cache, the zero-configuration default;
+* :class:`RedisCache`: shared by every worker, used when ``REDIS_URL`` is set.
+
+Invalidation uses *versioned namespaces* instead of deleting keys by pattern: a key is
+``<namespace>:v<version>:<key>``, and ``invalidate(namespace)`` bumps the version, so
+every old entry becomes unreachable at once and expires on its own. No ``KEYS`` (which
+blocks Redis) and no ``SCAN`` loop on the write path.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+
+class Cache(Protocol):
+    async def get(self, namespace: str, key: str) -> bytes | None: ...
+
+    async def set(self, namespace: str, key: str, value: bytes, ttl: int) -> None: ...
+
+    async def invalidate(self, namespace: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryCache:
+    """TTL cache in this process only; bounded so it cannot grow without limit."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._data: dict[str, tuple[float, bytes]] = {}
+        self._versions: dict[str, int] = {}
+
+    def _key(self, namespace: str, key: str) -> str:
+        return f"{namespace}:v{self._versions.get(namespace, 0)}:{key}"
+
+    async def get(self, namespace: str, key: str) -> bytes | None:
+        full = self._key(namespace, key)
+        entry = self._data.get(full)
+        if entry is None:
+            return None
+        expires, value = entry
+        if expires < time.monotonic():
+            self._data.pop(full, None)
+            return None
+        return value
+
+    async def set(self, namespace: str, key: str, value: bytes, ttl: int) -> None:
+        if len(self._data) >= self.max_entries:
+            self._evict()
+        self._data[self._key(namespace, key)] = (time.monotonic() + ttl, value)
+
+    async def invalidate(self, namespace: str) -> None:
+        self._versions[namespace] = self._versions.get(namespace, 0) + 1
+        prefix = f"{namespace}:"
+        for full in [k for k in self._data if k.startswith(prefix)]:
+            del self._data[full]
+
+    def _evict(self) -> None:
+        now = time.monotonic()
+        for full in [k for k, (expires, _) in self._data.items() if expires < now]:
+            del self._data[full]
+        while len(self._data) >= self.max_entries:  # still full: drop the oldest inserted
+            self._data.pop(next(iter(self._data)))
+
+    async def close(self) -> None:
+        self._data.clear()
+
+
+class RedisCache:
+    """The same interface over Redis; the namespace version lives in Redis too."""
+
+    def __init__(self, redis: Redis, prefix: str = "cache") -> None:
+        self.redis = redis
+        self.prefix = prefix
+
+    async def _key(self, namespace: str, key: str) -> str:
+        version = await self.redis.get(f"{self.prefix}:{namespace}:version")
+        return f"{self.prefix}:{namespace}:v{int(version or 0)}:{key}"
+
+    async def get(self, namespace: str, key: str) -> bytes | None:
+        value = await self.redis.get(await self._key(namespace, key))
+        return value if isinstance(value, bytes) or value is None else value.encode()
+
+    async def set(self, namespace: str, key: str, value: bytes, ttl: int) -> None:
+        await self.redis.set(await self._key(namespace, key), value, ex=ttl)
+
+    async def invalidate(self, namespace: str) -> None:
+        await self.redis.incr(f"{self.prefix}:{namespace}:version")
+
+    async def close(self) -> None:
+        await self.redis.aclose()

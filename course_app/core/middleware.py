@@ -1,0 +1,149 @@
+"""Pure ASGI middleware: no ``BaseHTTPMiddleware`` anywhere (lesson 08 measures why).
+
+Each class wraps ``send`` (or ``receive``) and passes everything else straight through,
+so streaming responses stay streaming and ``contextvars`` set here are visible in the
+endpoint and in every log line of the request.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Iterable
+
+import structlog
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.middleware.trustedhost import TrustedHostMiddleware
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from course_app.config import Environment, Settings
+from course_app.core.logging import get_logger
+
+REQUEST_ID_HEADER = "X-Request-ID"
+HSTS = "max-age=63072000; includeSubDomains"  # two years: browsers then refuse plain HTTP
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+access_log = get_logger("course_app.access")
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (``/api/orders/{order_id}``), never the raw
+    path: raw paths would give metrics and logs unbounded cardinality."""
+    route = scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return path if isinstance(path, str) else "<unmatched>"
+
+
+class RequestContextMiddleware:
+    """Give every request an id and write one access-log line when it finishes.
+
+    The id comes from ``X-Request-ID`` when the caller sent a well-formed one (so a
+    trace can cross services), otherwise it is generated. It is stored in
+    ``request.state.request_id``, bound into structlog's contextvars (every log line
+    of the request carries it) and echoed in the response header.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                incoming = value.decode("latin-1")
+                break
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope = {**scope, "state": {**scope.get("state", {}), "request_id": request_id}}
+        status_code = 500  # if the app raises before starting a response
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                access_log.info(
+                    "request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    route=route_template(scope),
+                    status=status_code,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                )
+
+
+class SecurityHeadersMiddleware:
+    """Headers every API response should carry; HSTS only where HTTPS is the rule."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool, docs_paths: Iterable[str] = ()) -> None:
+        self.app = app
+        self.docs_paths = tuple(docs_paths)
+        self.headers = [
+            ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"),
+            ("Referrer-Policy", "no-referrer"),
+            ("Cross-Origin-Opener-Policy", "same-origin"),
+        ]
+        if hsts:
+            self.headers.append(
+                ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+            )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # The interactive docs load scripts and styles; the JSON API needs none.
+        strict_csp = not scope["path"].startswith(self.docs_paths) if self.docs_paths else True
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.headers:
+                    headers.setdefault(name, value)
+                if strict_csp:
+                    headers.setdefault(
+                        "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
+                    )
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def install_middleware(app: FastAPI, settings: Settings) -> None:
+    """The whole stack, outermost first once added (``add_middleware`` prepends):
+
+    request id + access log → trusted host → CORS → security headers → gzip.
+
+    The request body limit is FastAPI's own (``FastAPI(max_body_size=...)`` in the
+    factory): it counts while streaming, so a chunked body cannot slip past it.
+    """
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        hsts=settings.environment is Environment.PRODUCTION,
+        docs_paths=("/docs",) if settings.serve_docs else (),
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials="*" not in settings.cors_origins,  # never both
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+            expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+        )
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
+    app.add_middleware(RequestContextMiddleware)

@@ -1,0 +1,133 @@
+"""Passwords (pwdlib + Argon2) and tokens (PyJWT), with nothing left to defaults.
+
+* Hashes are Argon2id; ``verify_and_update`` rehashes on login when parameters change.
+* An unknown user still costs one hash verification (``verify_dummy``) so response time
+  does not reveal which emails have accounts.
+* Tokens are HS256 JWTs with an explicit algorithm list and *required* ``exp``, ``iat``,
+  ``nbf``, ``sub``, ``type``, ``jti``, ``iss`` and ``aud`` claims. A refresh token is not
+  an access token: ``type`` is checked on every decode.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any, Literal
+
+import anyio.to_thread
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from course_app.config import Settings
+
+TokenType = Literal["access", "refresh"]
+REQUIRED_CLAIMS = ("exp", "iat", "nbf", "sub", "type", "jti", "iss", "aud")
+
+password_hash = PasswordHash((Argon2Hasher(),))
+
+
+def hash_password(password: str) -> str:
+    return password_hash.hash(password)
+
+
+def verify_password(password: str, hashed: str) -> tuple[bool, str | None]:
+    """``(valid, new_hash)``: ``new_hash`` is set when the stored hash should be upgraded."""
+    return password_hash.verify_and_update(password, hashed)
+
+
+@lru_cache
+def _dummy_hash() -> str:
+    return password_hash.hash(secrets.token_urlsafe(16))
+
+
+def verify_dummy(password: str) -> None:
+    """Spend the same time as a real verification, for users that do not exist."""
+    password_hash.verify(password, _dummy_hash())
+
+
+async def hash_password_async(password: str) -> str:
+    """Argon2 is deliberately slow CPU work: run it off the event loop."""
+    return await anyio.to_thread.run_sync(hash_password, password)
+
+
+async def verify_password_async(password: str, hashed: str) -> tuple[bool, str | None]:
+    return await anyio.to_thread.run_sync(verify_password, password, hashed)
+
+
+async def verify_dummy_async(password: str) -> None:
+    await anyio.to_thread.run_sync(verify_dummy, password)
+
+
+class TokenError(Exception):
+    """Any reason a token is not acceptable; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    subject: str
+    token_type: TokenType
+    token_id: str
+    expires_at: datetime
+    issued_at: datetime
+
+
+def create_token(
+    settings: Settings,
+    subject: str,
+    token_type: TokenType,
+    *,
+    extra: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Sign a token of ``token_type`` for ``subject`` (a user id, as a string)."""
+    issued = now or datetime.now(UTC)
+    lifetime = {
+        "access": timedelta(minutes=settings.access_token_expire_minutes),
+        "refresh": timedelta(days=settings.refresh_token_expire_days),
+    }[token_type]
+    payload: dict[str, Any] = {
+        **(extra or {}),
+        "sub": subject,
+        "type": token_type,
+        "jti": uuid.uuid4().hex,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + lifetime,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+    }
+    return jwt.encode(payload, settings.jwt_secret_value, algorithm=settings.jwt_algorithm)
+
+
+def decode_token(settings: Settings, token: str, expected_type: TokenType) -> TokenClaims:
+    """Verify signature, algorithm, time claims, issuer, audience and type, or raise
+    :class:`TokenError`. Only PyJWT's own errors are caught."""
+    try:
+        payload = jwt.decode(
+            token,
+            settings.jwt_secret_value,
+            algorithms=[settings.jwt_algorithm],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenError("Token has expired") from exc
+    except jwt.PyJWTError as exc:
+        raise TokenError("Invalid token") from exc
+    if payload.get("type") != expected_type:
+        raise TokenError(f"Token is not of type {expected_type!r}")
+    subject = payload.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise TokenError("Invalid token subject")
+    return TokenClaims(
+        subject=subject,
+        token_type=expected_type,
+        token_id=str(payload["jti"]),
+        expires_at=datetime.fromtimestamp(payload["exp"], UTC),
+        issued_at=datetime.fromtimestamp(payload["iat"], UTC),
+    )
