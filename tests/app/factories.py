@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from itertools import count
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +16,22 @@ from course_app.features.users.models import Role, User
 
 DEFAULT_PASSWORD = "correct horse battery"
 _sequence = count(1)
+T = TypeVar("T")
+
+
+async def insert(database_url: str, row: T) -> T:
+    """Insert one ORM object in its own transaction and return it (ids filled in)."""
+    engine = build_engine(database_url)
+    try:
+        async with (
+            engine.begin() as connection,
+            AsyncSession(bind=connection, expire_on_commit=False) as session,
+        ):
+            session.add(row)
+            await session.flush()
+    finally:
+        await engine.dispose()
+    return row
 
 
 @lru_cache
@@ -40,15 +57,7 @@ async def create_user(
         role=role,
         is_active=is_active,
     )
-    engine = build_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            async with AsyncSession(bind=connection, expire_on_commit=False) as session:
-                session.add(user)
-                await session.flush()
-    finally:
-        await engine.dispose()
-    return user
+    return await insert(database_url, user)
 
 
 async def create_product(
@@ -71,15 +80,7 @@ async def create_product(
         stock=stock,
         is_active=is_active,
     )
-    engine = build_engine(database_url)
-    try:
-        async with engine.begin() as connection:
-            async with AsyncSession(bind=connection, expire_on_commit=False) as session:
-                session.add(product)
-                await session.flush()
-    finally:
-        await engine.dispose()
-    return product
+    return await insert(database_url, product)
 
 
 def auth_headers(settings: Settings, user: User) -> dict[str, str]:
