@@ -87,7 +87,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs" if settings.serve_docs else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.serve_docs else None,
-        max_body_size=settings.max_body_bytes,
         debug=False,  # never render tracebacks to clients, even in development
     )
     app.state.settings = settings

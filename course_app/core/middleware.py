@@ -18,6 +18,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from course_app.config import Environment, Settings
@@ -59,7 +62,9 @@ class RequestContextMiddleware:
                 incoming = value.decode("latin-1")
                 break
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        scope = {**scope, "state": {**scope.get("state", {}), "request_id": request_id}}
+        # The server gives each request its own shallow copy of the lifespan state (ASGI
+        # spec), so this is per request, and outer layers (the 500 handler) see it too.
+        scope.setdefault("state", {})["request_id"] = request_id
         status_code = 500  # if the app raises before starting a response
         started = time.perf_counter()
 
@@ -122,15 +127,79 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+class BodyTooLargeError(StarletteHTTPException):
+    """Raised from ``receive`` when a streamed body passes the limit. An HTTPException,
+    so FastAPI's body parsing re-raises it untouched and our handler renders the envelope."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"Request body exceeds {limit} bytes")
+
+
+class BodySizeLimitMiddleware:
+    """Refuse bodies over ``max_bytes``: by ``Content-Length`` before the app runs, and by
+    counting while the body streams in (a chunked request has no ``Content-Length``).
+
+    FastAPI's own ``max_body_size`` does the same counting, but answers a declared
+    oversize body with a plain-text 413 from outside every handler; this one answers
+    with the app's error envelope and request id, like every other error.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            response = too_large_response(scope, self.max_bytes)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLargeError(self.max_bytes)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # malformed: the server rejects it; the counter still applies
+    return None
+
+
+def too_large_response(scope: Scope, limit: int) -> Response:
+    from course_app.core.errors import error_response
+
+    return error_response(
+        Request(scope),
+        413,
+        "PAYLOAD_TOO_LARGE",
+        f"Request body exceeds {limit} bytes",
+        {"max_bytes": limit},
+    )
+
+
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     """The whole stack, outermost first once added (``add_middleware`` prepends):
 
-    request id + access log → trusted host → CORS → security headers → gzip.
-
-    The request body limit is FastAPI's own (``FastAPI(max_body_size=...)`` in the
-    factory): it counts while streaming, so a chunked body cannot slip past it.
+    request id + access log → trusted host → CORS → security headers → body limit → gzip.
     """
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         SecurityHeadersMiddleware,
         hsts=settings.environment is Environment.PRODUCTION,

@@ -35,9 +35,7 @@ class MemoryRateLimiter:
             started, count = now, 0
         count += 1
         if len(self._windows) >= self.max_keys and key not in self._windows:
-            self._windows = {
-                k: v for k, v in self._windows.items() if now - v[0] < window
-            }
+            self._windows = {k: v for k, v in self._windows.items() if now - v[0] < window}
         self._windows[key] = (started, count)
         if count > limit:
             return max(1, math.ceil(started + window - now))

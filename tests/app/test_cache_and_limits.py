@@ -1,0 +1,103 @@
+"""Cache and rate-limiter implementations: the same contract in memory and on Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import anyio
+import pytest
+from redis.asyncio import Redis
+
+from course_app.core.cache import Cache, MemoryCache, RedisCache
+from course_app.core.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from tests.conftest import REDIS_URL, need_service
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "redis":
+        need_service("Redis", "127.0.0.1", 6379)
+        redis = Redis.from_url(REDIS_URL)
+        await redis.flushdb()
+        await redis.aclose()
+    return str(request.param)
+
+
+@pytest.fixture
+async def cache(backend: str) -> AsyncIterator[Cache]:
+    store: Cache = MemoryCache() if backend == "memory" else RedisCache(Redis.from_url(REDIS_URL))
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def limiter(backend: str) -> AsyncIterator[RateLimiter]:
+    limit: RateLimiter = (
+        MemoryRateLimiter() if backend == "memory" else RedisRateLimiter(Redis.from_url(REDIS_URL))
+    )
+    yield limit
+    await limit.close()
+
+
+async def test_miss_then_hit(cache: Cache) -> None:
+    assert await cache.get("products", "page=1") is None
+    await cache.set("products", "page=1", b"[]", ttl=30)
+    assert await cache.get("products", "page=1") == b"[]"  # empty payload is still a hit
+
+
+async def test_invalidate_drops_a_whole_namespace_only(cache: Cache) -> None:
+    await cache.set("products", "a", b"1", ttl=30)
+    await cache.set("products", "b", b"2", ttl=30)
+    await cache.set("users", "a", b"3", ttl=30)
+    await cache.invalidate("products")
+    assert await cache.get("products", "a") is None
+    assert await cache.get("products", "b") is None
+    assert await cache.get("users", "a") == b"3"
+    await cache.set("products", "a", b"4", ttl=30)  # the new version works as usual
+    assert await cache.get("products", "a") == b"4"
+
+
+async def test_entries_expire(cache: Cache) -> None:
+    await cache.set("products", "k", b"v", ttl=1)
+    await anyio.sleep(1.1)
+    assert await cache.get("products", "k") is None
+
+
+async def test_memory_cache_is_bounded() -> None:
+    cache = MemoryCache(max_entries=3)
+    for index in range(10):
+        await cache.set("ns", str(index), b"x", ttl=60)
+    assert len(cache._data) <= 3
+    assert await cache.get("ns", "9") == b"x"  # the newest survives
+
+
+async def test_rate_limiter_allows_the_budget_then_asks_to_wait(limiter: RateLimiter) -> None:
+    waits = [await limiter.hit("login:1.2.3.4:a@x", limit=3, window=60) for _ in range(5)]
+    assert waits[:3] == [0, 0, 0]
+    assert all(1 <= wait <= 60 for wait in waits[3:])
+
+
+async def test_rate_limiter_keys_are_independent_and_reset(limiter: RateLimiter) -> None:
+    for _ in range(3):
+        await limiter.hit("a", limit=2, window=60)
+    assert await limiter.hit("b", limit=2, window=60) == 0
+    await limiter.reset("a")
+    assert await limiter.hit("a", limit=2, window=60) == 0
+
+
+async def test_rate_limit_window_restarts(limiter: RateLimiter) -> None:
+    assert await limiter.hit("w", limit=1, window=1) == 0
+    assert await limiter.hit("w", limit=1, window=1) >= 1
+    await anyio.sleep(1.1)
+    assert await limiter.hit("w", limit=1, window=1) == 0
+
+
+async def test_memory_limiter_drops_stale_keys_when_full() -> None:
+    limiter = MemoryRateLimiter(max_keys=2)
+    await limiter.hit("old1", limit=5, window=1)
+    await limiter.hit("old2", limit=5, window=1)
+    await anyio.sleep(1.05)
+    await limiter.hit("new", limit=5, window=1)
+    assert set(limiter._windows) == {"new"}

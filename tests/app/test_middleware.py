@@ -1,0 +1,244 @@
+"""The pure ASGI stack: request ids, access log, security headers, CORS, hosts, gzip,
+body limit and metrics."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI, Request
+
+from course_app.config import Settings, load_settings
+from course_app.main import create_app
+
+pytestmark = pytest.mark.anyio
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": "test",
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'mw.db'}",
+        "jwt_secret": "m" * 40,
+        "log_json": True,
+        "max_body_bytes": 2048,
+        **overrides,
+    }
+    return load_settings(_env_file=None, **values)
+
+
+def build(settings: Settings) -> FastAPI:
+    app = create_app(settings)
+
+    @app.post("/echo-size")
+    async def echo_size(request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("kaboom")
+
+    return app
+
+
+async def open_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app, raise_app_exceptions=False),
+            base_url="http://testserver",
+        ) as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async for http in open_client(build(make_settings(tmp_path))):
+        yield http
+
+
+def log_records(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+# --- request id ---------------------------------------------------------------------------
+
+
+async def test_request_id_is_generated_and_echoed(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health")
+    assert HEX32.match(response.headers["X-Request-ID"])
+
+
+async def test_well_formed_incoming_request_id_is_kept(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health", headers={"X-Request-ID": "trace-abc-123456"})
+    assert response.headers["X-Request-ID"] == "trace-abc-123456"
+
+
+@pytest.mark.parametrize(
+    "incoming", [b"short", b"has spaces in it", b"x" * 200, b"semi;colon;inject", b"\xc3\xa9" * 10]
+)
+async def test_malformed_incoming_request_id_is_replaced(
+    client: httpx.AsyncClient, incoming: bytes
+) -> None:
+    response = await client.get("/health", headers={b"X-Request-ID": incoming})
+    assert HEX32.match(response.headers["X-Request-ID"])
+
+
+async def test_error_envelope_carries_the_request_id(client: httpx.AsyncClient) -> None:
+    response = await client.get("/nope", headers={"X-Request-ID": "find-me-in-logs-1"})
+    assert response.status_code == 404
+    assert response.json()["error"]["request_id"] == "find-me-in-logs-1"
+
+
+async def test_500_carries_the_request_id_and_logs_the_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async for client in open_client(build(make_settings(tmp_path))):
+        response = await client.get("/boom", headers={"X-Request-ID": "boom-request-01"})
+    assert response.status_code == 500
+    assert response.json()["error"]["request_id"] == "boom-request-01"
+    assert "kaboom" not in response.text
+    records = log_records(capsys.readouterr().err)
+    errors = [r for r in records if r["event"] == "unhandled_exception"]
+    assert errors
+    assert errors[0]["request_id"] == "boom-request-01"
+    assert "kaboom" in str(errors[0]["exception"])
+
+
+# --- access log ---------------------------------------------------------------------------
+
+
+async def test_one_access_line_per_request_with_status_duration_and_route(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async for client in open_client(build(make_settings(tmp_path))):
+        await client.get("/health", headers={"X-Request-ID": "access-line-01"})
+        await client.get("/missing")
+    access = [r for r in log_records(capsys.readouterr().err) if r["event"] == "request"]
+    assert len(access) == 2
+    first, second = access
+    assert first["request_id"] == "access-line-01"
+    assert (first["method"], first["path"], first["route"], first["status"]) == (
+        "GET",
+        "/health",
+        "/health",
+        200,
+    )
+    assert isinstance(first["duration_ms"], float)
+    assert (second["status"], second["route"]) == (404, "<unmatched>")
+
+
+# --- security headers, CORS, hosts, gzip ----------------------------------------------------
+
+
+async def test_security_headers_on_api_responses(client: httpx.AsyncClient) -> None:
+    headers = (await client.get("/health")).headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "Strict-Transport-Security" not in headers  # only in production
+
+
+async def test_docs_page_is_not_broken_by_the_api_csp(client: httpx.AsyncClient) -> None:
+    response = await client.get("/docs")
+    assert response.status_code == 200
+    assert "Content-Security-Policy" not in response.headers
+
+
+async def test_hsts_in_production(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, environment="production", allowed_hosts="testserver")
+    async for client in open_client(build(settings)):
+        response = await client.get("/health")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+async def test_untrusted_host_is_rejected(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health", headers={"Host": "evil.example"})
+    assert response.status_code == 400
+
+
+async def test_cors_allows_listed_origins_only(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, cors_origins="https://shop.example")
+    async for client in open_client(build(settings)):
+        allowed = await client.options(
+            "/health",
+            headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"},
+        )
+        denied = await client.options(
+            "/health",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+        )
+    assert allowed.headers["access-control-allow-origin"] == "https://shop.example"
+    assert allowed.headers["access-control-allow-credentials"] == "true"
+    assert "access-control-allow-origin" not in denied.headers
+
+
+async def test_no_cors_headers_when_no_origins_are_configured(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health", headers={"Origin": "https://shop.example"})
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_large_responses_are_gzipped(client: httpx.AsyncClient) -> None:
+    response = await client.get("/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.json()["info"]["title"]  # httpx decompressed it
+
+
+# --- body size ----------------------------------------------------------------------------
+
+
+async def test_body_within_the_limit_is_accepted(client: httpx.AsyncClient) -> None:
+    response = await client.post("/echo-size", content=b"x" * 2048)
+    assert response.json() == {"bytes": 2048}
+
+
+async def test_oversized_body_with_content_length_is_413(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/echo-size", content=b"x" * 4096, headers={"X-Request-ID": "too-big-request"}
+    )
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["code"] == "PAYLOAD_TOO_LARGE"
+    assert error["details"] == {"max_bytes": 2048}
+    assert error["request_id"] == response.headers["X-Request-ID"] == "too-big-request"
+
+
+async def test_oversized_chunked_body_is_413(client: httpx.AsyncClient) -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(8):
+            yield b"y" * 512
+
+    response = await client.post("/echo-size", content=chunks())
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+# --- metrics -------------------------------------------------------------------------------
+
+
+async def test_metrics_count_requests_by_route_template(client: httpx.AsyncClient) -> None:
+    for _ in range(3):
+        await client.get("/health")
+    await client.get("/no/such/thing")
+    text = (await client.get("/metrics")).text
+    assert 'http_requests_total{method="GET",route="/health",status="200"} 3.0' in text
+    assert 'route="<unmatched>",status="404"' in text
+    assert "/no/such/thing" not in text  # raw paths would explode cardinality
+    assert 'http_request_duration_seconds_count{method="GET",route="/health"} 3.0' in text
+    assert 'route="/metrics"' not in text
+
+
+async def test_two_apps_do_not_share_metrics(tmp_path: Path) -> None:
+    first, second = build(make_settings(tmp_path)), build(make_settings(tmp_path))
+    async for client in open_client(first):
+        await client.get("/health")
+    async for client in open_client(second):
+        text = (await client.get("/metrics")).text
+    assert 'route="/health"' not in text
