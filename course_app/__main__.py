@@ -1,20 +1,24 @@
-"""``python -m course_app``: serve the app with uvicorn using the configured host and port."""
+"""Command line of the app.
+
+python -m course_app                      serve with uvicorn (host/port/workers from settings)
+python -m course_app migrate              upgrade the database to the latest migration
+python -m course_app migrate --to REV     upgrade to REV
+python -m course_app migrate --down REV   downgrade to REV ("base" empties the database)
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import sys
+from collections.abc import Sequence
 
 import uvicorn
 
-from course_app.config import SettingsError, get_settings
+from course_app.config import Settings, SettingsError, get_settings
 
 
-def main() -> int:
-    try:
-        settings = get_settings()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+def serve(settings: Settings) -> int:
     uvicorn.run(
         "course_app.main:create_app",
         factory=True,
@@ -25,6 +29,41 @@ def main() -> int:
         log_level=settings.log_level.lower(),
     )
     return 0
+
+
+async def _migrate(settings: Settings, *, upgrade_to: str | None, downgrade_to: str | None) -> str:
+    from course_app.core import migrations
+    from course_app.core.database import Database
+
+    database = Database.from_settings(settings)
+    try:
+        if downgrade_to is not None:
+            await migrations.downgrade(database, downgrade_to)
+            return f"database downgraded to {downgrade_to}"
+        target = upgrade_to or "head"
+        await migrations.upgrade(database, target)
+        return f"database upgraded to {target}"
+    finally:
+        await database.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_app", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    target = migrate.add_mutually_exclusive_group()
+    target.add_argument("--to", help="upgrade to this revision (default: head)")
+    target.add_argument("--down", metavar="REV", help="downgrade to REV ('base' = empty)")
+    args = parser.parse_args(argv)
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.command == "migrate":
+        print(asyncio.run(_migrate(settings, upgrade_to=args.to, downgrade_to=args.down)))
+        return 0
+    return serve(settings)
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ def test_entry_point_refuses_bad_production_config(
     monkeypatch.setenv("ENVIRONMENT", "production")
     get_settings.cache_clear()
     try:
-        assert entry.main() == 2
+        assert entry.main([]) == 2
     finally:
         get_settings.cache_clear()
     err = capsys.readouterr().err
@@ -73,7 +73,7 @@ def test_entry_point_passes_settings_to_uvicorn(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("WORKERS", "2")
     get_settings.cache_clear()
     try:
-        assert entry.main() == 0
+        assert entry.main([]) == 0
     finally:
         get_settings.cache_clear()
     assert calls == [

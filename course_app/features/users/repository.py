@@ -1,0 +1,70 @@
+"""Queries on ``users``. The only place that knows how users are stored.
+
+The repository adds and flushes but never commits: the service decides where a unit of
+work ends. Filters and sort orders come from an allow-list, so no request value is ever
+turned into a column name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from sqlalchemy import ColumnElement, Select, UnaryExpression, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from course_app.features.users.models import User
+from course_app.features.users.schemas import UserListQuery, UserSort
+
+# Every sort ends on the primary key, so pages are stable when the first key ties.
+SORTS: Final[dict[UserSort, tuple[UnaryExpression[object], ...]]] = {
+    "created_at": (User.created_at.asc(), User.id.asc()),
+    "-created_at": (User.created_at.desc(), User.id.desc()),
+    "email": (User.email.asc(), User.id.asc()),
+    "-email": (User.email.desc(), User.id.desc()),
+}
+
+
+def _conditions(query: UserListQuery) -> list[ColumnElement[bool]]:
+    """Translate the allow-listed filters into SQL conditions."""
+    conditions: list[ColumnElement[bool]] = []
+    if query.role is not None:
+        conditions.append(User.role == query.role)
+    if query.is_active is not None:
+        conditions.append(User.is_active.is_(query.is_active))
+    if query.email_contains is not None:
+        # Emails are stored lower-cased; autoescape makes % and _ literal characters,
+        # so "_" matches an underscore and "%" cannot turn the filter into "everything".
+        conditions.append(User.email.contains(query.email_contains.lower(), autoescape=True))
+    return conditions
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        """Look an address up exactly; callers pass it already normalised (lower-case)."""
+        result = await self.session.scalars(select(User).where(User.email == email))
+        return result.one_or_none()
+
+    async def add(self, user: User) -> User:
+        self.session.add(user)
+        await self.session.flush()  # assigns the id; raises IntegrityError on a duplicate
+        return user
+
+    async def list(
+        self, query: UserListQuery, *, offset: int, limit: int
+    ) -> tuple[Sequence[User], int]:
+        """One page of users matching ``query`` and the total number of matches."""
+        conditions = _conditions(query)
+        count: Select[tuple[int]] = select(func.count()).select_from(User).where(*conditions)
+        total = await self.session.scalar(count) or 0
+        page = (
+            select(User).where(*conditions).order_by(*SORTS[query.sort]).offset(offset).limit(limit)
+        )
+        items = (await self.session.scalars(page)).all()
+        return items, total

@@ -1,0 +1,1 @@
+"""Alembic migrations of course_app (run: ``python -m course_app migrate``)."""
