@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from coursekit import notebooks as nb
 from coursekit.cli import main
 from coursekit.runner import check_lab

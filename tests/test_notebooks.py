@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from coursekit import notebooks as nb
 
 LESSONS = sorted(nb.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))

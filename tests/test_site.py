@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from coursekit import notebooks as nb
 
 ROOT = nb.ROOT

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from coursekit.server import free_port
 from sqlalchemy import text
 
 from course_app import __main__ as entry
@@ -21,6 +20,7 @@ from course_app.config import Settings, get_settings, load_settings
 from course_app.core.database import Database, build_engine
 from course_app.core.logging import configure_logging, get_logger
 from course_app.main import create_app
+from coursekit.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,9 +7,9 @@ import importlib
 from pathlib import Path
 
 import pytest
+
 from coursekit import notebooks as nb
 from coursekit.checking import registered
-
 from tests.checkers.labtools import STUB, check_with, exercise_ids
 
 PHASES = sorted(int(p.name[:2]) for p in nb.SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
