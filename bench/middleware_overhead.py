@@ -1,0 +1,179 @@
+"""How much does course_app's middleware stack cost on `GET /health`?
+
+In-process and at the ASGI boundary (no HTTP client, no sockets): each app is called
+directly with a minimal HTTP scope, so the number is the stack's own cost, not a
+client's. Three apps, measured in the same run, interleaved in rounds:
+
+* bare     FastAPI with only `GET /health` (the same handler);
+* seed     the seeds' stack: request-id on `BaseHTTPMiddleware`, structlog through the
+           stdlib logging module, CORS, GZip, TrustedHost;
+* course   `course_app.main.create_app()`: pure ASGI request id + access log, metrics,
+           trusted host, CORS, security headers, body limit, gzip, error handlers.
+
+Logs go to /dev/null (rendering them is part of the cost; the terminal is not).
+Run: .venv/bin/python bench/middleware_overhead.py [--requests 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.middleware.trustedhost import TrustedHostMiddleware
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from course_app.config import load_settings
+from course_app.main import create_app
+
+ASGI = Callable[[dict[str, Any], Callable[[], Awaitable[dict[str, Any]]], Callable[[dict[str, Any]], Awaitable[None]]], Awaitable[None]]
+
+
+def bare_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "version": "0.1.0"}
+
+    return app
+
+
+def seed_app() -> FastAPI:
+    """The stack seed 000 describes, as it would be written from it."""
+    logging.basicConfig(stream=open(os.devnull, "w"), level=logging.INFO, force=True)  # noqa: SIM115
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.stdlib.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso"),
+            structlog.processors.JSONRenderer(),
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    log = structlog.get_logger()
+
+    class RequestIDMiddleware(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: Any) -> Any:
+            request_id = request.headers.get("X-Request-ID", str(uuid.uuid4()))
+            structlog.contextvars.bind_contextvars(request_id=request_id)
+            start = time.perf_counter()
+            response = await call_next(request)
+            log.info(
+                "request",
+                method=request.method,
+                path=request.url.path,
+                status=response.status_code,
+                duration_ms=round((time.perf_counter() - start) * 1000, 2),
+            )
+            response.headers["X-Request-ID"] = request_id
+            structlog.contextvars.clear_contextvars()
+            return response
+
+    app = bare_app()
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(CORSMiddleware, allow_origins=["https://shop.example"])
+    app.add_middleware(RequestIDMiddleware)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=["*"])
+    return app
+
+
+def course_app_instance(tmp: str) -> FastAPI:
+    settings = load_settings(
+        _env_file=None,
+        environment="test",
+        database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
+        log_json=True,
+        cors_origins="https://shop.example",
+    )
+    return create_app(settings)
+
+
+SCOPE: dict[str, Any] = {
+    "type": "http",
+    "asgi": {"version": "3.0"},
+    "http_version": "1.1",
+    "method": "GET",
+    "scheme": "http",
+    "path": "/health",
+    "raw_path": b"/health",
+    "root_path": "",
+    "query_string": b"",
+    "headers": [(b"host", b"127.0.0.1"), (b"accept", b"*/*")],
+    "client": ("127.0.0.1", 50000),
+    "server": ("127.0.0.1", 8000),
+}
+
+
+async def call(app: Any, state: dict[str, Any]) -> int:
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app({**SCOPE, "state": dict(state)}, receive, send)
+    return status
+
+
+async def measure(app: Any, state: dict[str, Any], requests: int) -> float:
+    """Seconds per request over ``requests`` sequential calls."""
+    assert await call(app, state) == 200
+    started = time.perf_counter()
+    for _ in range(requests):
+        await call(app, state)
+    return (time.perf_counter() - started) / requests
+
+
+async def main(requests: int, rounds: int) -> dict[str, float]:
+    import tempfile
+
+    from asgi_lifespan import LifespanManager
+
+    tmp = tempfile.mkdtemp()
+    apps = {"bare": bare_app(), "seed": seed_app()}
+    # course_app configures structlog itself: send its output to /dev/null as well
+    devnull = open(os.devnull, "w")  # noqa: SIM115
+    with contextlib.redirect_stderr(devnull):
+        apps["course"] = course_app_instance(tmp)
+        results: dict[str, list[float]] = {name: [] for name in apps}
+        async with contextlib.AsyncExitStack() as stack:
+            states: dict[str, dict[str, Any]] = {}
+            for name, app in apps.items():
+                manager = await stack.enter_async_context(LifespanManager(app))
+                states[name] = dict(manager._state)
+            for _ in range(rounds):
+                for name, app in apps.items():
+                    results[name].append(await measure(app, states[name], requests))
+    return {name: statistics.median(values) for name, values in results.items()}
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    medians = asyncio.run(main(args.requests, args.rounds))
+    bare = medians["bare"]
+    print(f"{'app':<8} {'µs/request':>11} {'× bare':>8}")
+    for name, seconds in medians.items():
+        print(f"{name:<8} {seconds * 1e6:>11.1f} {seconds / bare:>8.2f}")
+    sys.exit(0)
