@@ -86,6 +86,7 @@ class Settings(BaseSettings):
 
     # --- cache / rate limiting ---------------------------------------------------
     redis_url: SecretStr | None = None
+    cache_enabled: bool = True
     cache_ttl_seconds: int = Field(default=30, ge=1, le=86_400)
 
     # --- uploads -------------------------------------------------------------------

@@ -71,6 +71,23 @@ class MemoryCache:
         self._data.clear()
 
 
+class NullCache:
+    """Caches nothing (``CACHE_ENABLED=false``): for debugging, and to measure what the
+    cache is worth with everything else unchanged."""
+
+    async def get(self, namespace: str, key: str) -> bytes | None:
+        return None
+
+    async def set(self, namespace: str, key: str, value: bytes, ttl: int) -> None:
+        return None
+
+    async def invalidate(self, namespace: str) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
 class RedisCache:
     """The same interface over Redis; the namespace version lives in Redis too."""
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import anyio
 import pytest
+from asgi_lifespan import LifespanManager
 from redis.asyncio import Redis
 
-from course_app.core.cache import Cache, MemoryCache, RedisCache
+from course_app.config import load_settings
+from course_app.core.cache import Cache, MemoryCache, NullCache, RedisCache
 from course_app.core.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from course_app.main import create_app
 from tests.conftest import REDIS_URL, need_service
 
 pytestmark = pytest.mark.anyio
@@ -101,3 +105,22 @@ async def test_memory_limiter_drops_stale_keys_when_full() -> None:
     await anyio.sleep(1.05)
     await limiter.hit("new", limit=5, window=1)
     assert set(limiter._windows) == {"new"}
+
+
+async def test_null_cache_never_hits() -> None:
+    cache = NullCache()
+    await cache.set("products", "k", b"v", ttl=30)
+    assert await cache.get("products", "k") is None
+    await cache.invalidate("products")
+    await cache.close()
+
+
+async def test_cache_can_be_disabled_by_setting(tmp_path: Path) -> None:
+    settings = load_settings(
+        _env_file=None,
+        environment="test",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'c.db'}",
+        cache_enabled=False,
+    )
+    async with LifespanManager(create_app(settings)) as manager:
+        assert isinstance(manager._state["cache"], NullCache)
