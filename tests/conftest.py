@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
+from collections.abc import Iterator
 
 import pytest
 
 from course_app.config import Settings
 
+# Each test session gets a database of its own, so two runs on one machine (or a run
+# and a developer's shell) never wipe each other's tables. TEST_POSTGRES_URL overrides.
+_OWN_DATABASE = f"course_test_{os.getpid()}"
 POSTGRES_URL = os.environ.get(
-    "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    "TEST_POSTGRES_URL", f"postgresql+asyncpg://postgres@127.0.0.1:5432/{_OWN_DATABASE}"
 )
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # CI sets REQUIRE_SERVICES=1: a missing service is then a failure, never a silent skip.
@@ -33,6 +38,32 @@ def need_service(name: str, host: str, port: int) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{message}, and REQUIRE_SERVICES=1 demands it")
     pytest.skip(f"{message} (start it to run these tests)")
+
+
+async def _admin(statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(
+        host="127.0.0.1", port=5432, user="postgres", database="postgres", timeout=5
+    )
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_postgres_database() -> Iterator[None]:
+    """Create this session's PostgreSQL database (when PostgreSQL is up), drop it after."""
+    if "TEST_POSTGRES_URL" in os.environ or not reachable("127.0.0.1", 5432):
+        yield
+        return
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{_OWN_DATABASE}"'))
+    asyncio.run(_admin(f'CREATE DATABASE "{_OWN_DATABASE}"'))
+    try:
+        yield
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{_OWN_DATABASE}" WITH (FORCE)'))
 
 
 @pytest.fixture

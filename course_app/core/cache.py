@@ -15,6 +15,11 @@ import time
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from course_app.core.logging import get_logger
+
+log = get_logger(__name__)
 
 
 class Cache(Protocol):
@@ -86,6 +91,40 @@ class NullCache:
 
     async def close(self) -> None:
         return None
+
+
+class FailOpenCache:
+    """Wrap a shared cache so that its failure is a miss, not an error.
+
+    A cache is an optimisation: when Redis is down, reads fall through to the database
+    and writes are skipped, with a warning in the log. A failed ``invalidate`` leaves
+    entries that are at most ``CACHE_TTL_SECONDS`` stale, so it is logged as an error.
+    """
+
+    def __init__(self, inner: Cache) -> None:
+        self.inner = inner
+
+    async def get(self, namespace: str, key: str) -> bytes | None:
+        try:
+            return await self.inner.get(namespace, key)
+        except (RedisError, OSError) as exc:
+            log.warning("cache_unavailable", operation="get", error=type(exc).__name__)
+            return None
+
+    async def set(self, namespace: str, key: str, value: bytes, ttl: int) -> None:
+        try:
+            await self.inner.set(namespace, key, value, ttl)
+        except (RedisError, OSError) as exc:
+            log.warning("cache_unavailable", operation="set", error=type(exc).__name__)
+
+    async def invalidate(self, namespace: str) -> None:
+        try:
+            await self.inner.invalidate(namespace)
+        except (RedisError, OSError) as exc:
+            log.error("cache_invalidation_failed", namespace=namespace, error=type(exc).__name__)
+
+    async def close(self) -> None:
+        await self.inner.close()
 
 
 class RedisCache:

@@ -11,7 +11,7 @@ from asgi_lifespan import LifespanManager
 from redis.asyncio import Redis
 
 from course_app.config import load_settings
-from course_app.core.cache import Cache, MemoryCache, NullCache, RedisCache
+from course_app.core.cache import Cache, FailOpenCache, MemoryCache, NullCache, RedisCache
 from course_app.core.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from course_app.main import create_app
 from tests.conftest import REDIS_URL, need_service
@@ -124,3 +124,12 @@ async def test_cache_can_be_disabled_by_setting(tmp_path: Path) -> None:
     )
     async with LifespanManager(create_app(settings)) as manager:
         assert isinstance(manager._state["cache"], NullCache)
+
+
+async def test_a_dead_redis_is_a_miss_not_an_error() -> None:
+    # nothing listens on port 1: every command fails with a connection error
+    cache = FailOpenCache(RedisCache(Redis.from_url("redis://127.0.0.1:1/0")))
+    assert await cache.get("products", "k") is None
+    await cache.set("products", "k", b"v", ttl=30)
+    await cache.invalidate("products")
+    await cache.close()
