@@ -1,7 +1,9 @@
 """Who is calling, and may they? Chained dependencies (seed 000 phase 5, corrected).
 
-``get_current_user`` → ``require_role(...)``. Missing or bad credentials are 401 with
-``WWW-Authenticate: Bearer``; a valid user without the role is 403.
+``oauth2_scheme`` → ``get_current_user`` → ``require_role(...)``. Missing or bad
+credentials are 401 with ``WWW-Authenticate: Bearer``; a valid user without the role is
+403. ``OAuth2PasswordBearer`` (rather than ``HTTPBearer``) is used because it also tells
+OpenAPI where to get a token, which makes the docs' "Authorize" button work.
 """
 
 from __future__ import annotations
@@ -9,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from course_app.core.errors import AuthenticationError, AuthorizationError
-from course_app.core.security import TokenError, decode_token
-from course_app.dependencies import SessionDep, SettingsDep
+from course_app.dependencies import RateLimiterDep, SessionDep, SettingsDep
+from course_app.features.auth.service import AuthService, authenticate_access_token
 from course_app.features.users.models import Role, User
 
 # auto_error=False: we raise our own 401 so every auth failure has the same envelope.
+# It returns None for a missing header or a non-Bearer scheme, "" for "Bearer " alone.
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
@@ -26,20 +29,10 @@ async def get_current_user(
     settings: SettingsDep,
     session: SessionDep,
 ) -> User:
+    """The active user behind the request's bearer access token, or a 401."""
     if not token:
         raise AuthenticationError("Not authenticated")
-    try:
-        claims = decode_token(settings, token, "access")
-    except TokenError as exc:
-        raise AuthenticationError(str(exc)) from exc
-    try:
-        user_id = int(claims.subject)
-    except ValueError as exc:
-        raise AuthenticationError("Invalid token subject") from exc
-    user = await session.get(User, user_id)
-    if user is None or not user.is_active:
-        raise AuthenticationError("User not found or inactive")
-    return user
+    return await authenticate_access_token(session, settings, token)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
@@ -60,3 +53,23 @@ def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
 
 
 AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
+
+
+def get_auth_service(
+    session: SessionDep, settings: SettingsDep, limiter: RateLimiterDep
+) -> AuthService:
+    return AuthService(session, settings, limiter)
+
+
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
+
+
+def client_ip(request: Request) -> str:
+    """The peer address, for rate-limit keys. Behind a reverse proxy this is the proxy,
+    unless uvicorn runs with ``--proxy-headers --forwarded-allow-ips=<proxy>``, which
+    rewrites it from ``X-Forwarded-For`` for trusted proxies only. Never read that
+    header yourself: any client can send it."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+ClientIP = Annotated[str, Depends(client_ip)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CursorResult, delete, update
+from sqlalchemy import CursorResult, Update, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from course_app.features.auth.models import RefreshToken
@@ -73,7 +73,7 @@ class RefreshTokenRepository:
             .execution_options(synchronize_session=False)
         )
 
-    async def _rowcount(self, statement: object) -> int:
-        result = await self.session.execute(statement)  # type: ignore[call-overload]
-        assert isinstance(result, CursorResult)
+    async def _rowcount(self, statement: Update) -> int:
+        result = await self.session.execute(statement)
+        assert isinstance(result, CursorResult)  # what DML returns; the stubs say Result
         return result.rowcount

@@ -8,16 +8,16 @@ turned into a column name.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, UnaryExpression, func, select
+from sqlalchemy import ColumnElement, UnaryExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from course_app.features.users.models import User
 from course_app.features.users.schemas import UserListQuery, UserSort
 
 # Every sort ends on the primary key, so pages are stable when the first key ties.
-SORTS: Final[dict[UserSort, tuple[UnaryExpression[object], ...]]] = {
+SORTS: Final[dict[UserSort, tuple[UnaryExpression[Any], ...]]] = {
     "created_at": (User.created_at.asc(), User.id.asc()),
     "-created_at": (User.created_at.desc(), User.id.desc()),
     "email": (User.email.asc(), User.id.asc()),
@@ -61,7 +61,7 @@ class UserRepository:
     ) -> tuple[Sequence[User], int]:
         """One page of users matching ``query`` and the total number of matches."""
         conditions = _conditions(query)
-        count: Select[tuple[int]] = select(func.count()).select_from(User).where(*conditions)
+        count = select(func.count()).select_from(User).where(*conditions)
         total = await self.session.scalar(count) or 0
         page = (
             select(User).where(*conditions).order_by(*SORTS[query.sort]).offset(offset).limit(limit)

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Final, Literal
 
 from pydantic import (
@@ -30,6 +30,7 @@ MAX_EMAIL_LENGTH: Final = 254  # RFC 5321: the longest address a mail server acc
 MAX_LOCAL_PART_LENGTH: Final = 64
 MIN_PASSWORD_LENGTH: Final = 8  # NIST SP 800-63B: at least 8, no composition rules
 MAX_PASSWORD_LENGTH: Final = 128  # bounds the hashing work one request can cause
+MAX_USER_ID: Final = 2**31 - 1  # users.id is a 32-bit INTEGER on PostgreSQL
 NO_CONTROL_CHARS: Final = r"^[^\x00-\x1f\x7f]*$"
 
 # Dot-atoms from RFC 5322, ASCII only. Each pattern is applied to one bounded part of the
@@ -77,11 +78,23 @@ Password = Annotated[
     ),
     Field(examples=["correct horse battery staple"]),
 ]
+CurrentPassword = Annotated[
+    str, StringConstraints(strip_whitespace=False, min_length=1, max_length=MAX_PASSWORD_LENGTH)
+]
 FullName = Annotated[
     str,
     StringConstraints(min_length=1, max_length=100, pattern=NO_CONTROL_CHARS),
     Field(examples=["Ada Lovelace"]),
 ]
+
+
+def _assume_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes even for ``DateTime(timezone=True)`` columns; the
+    app only ever stores UTC, so say so, and both backends serialise the same way."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_assume_utc)]
 
 
 def _no_explicit_null(value: object) -> object:
@@ -138,10 +151,7 @@ class UserUpdate(BaseModel):
 
     full_name: FullName | None = None
     password: Password | None = None
-    current_password: (
-        Annotated[str, StringConstraints(strip_whitespace=False, max_length=MAX_PASSWORD_LENGTH)]
-        | None
-    ) = None
+    current_password: CurrentPassword | None = None
 
     _not_null = field_validator("full_name", "password", "current_password")(_no_explicit_null)
 
@@ -194,7 +204,7 @@ class UserResponse(BaseModel):
     full_name: str
     role: Role
     is_active: bool
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 UserSort = Literal["created_at", "-created_at", "email", "-email"]
