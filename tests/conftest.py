@@ -66,6 +66,24 @@ def _own_postgres_database() -> Iterator[None]:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{_OWN_DATABASE}" WITH (FORCE)'))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2 is slow on purpose (~0.2 s a hash). In-process tests check behaviour, not
+    cost, so they hash with minimal parameters; servers started as processes keep the
+    real ones. (A hash made with other parameters is still verified and upgraded.)"""
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from course_app.core import security
+
+    with pytest.MonkeyPatch.context() as patch:
+        cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+        patch.setattr(security, "password_hash", cheap)
+        security._dummy_hash.cache_clear()
+        yield
+    security._dummy_hash.cache_clear()
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from course_app.config import Settings, load_settings
+from course_app.core import security
 from course_app.core.database import build_engine, utcnow
-from course_app.core.security import create_token, decode_token, password_hash
+from course_app.core.security import create_token, decode_token
 from course_app.features.auth import service as auth_service
 from course_app.features.auth.models import RefreshToken
 from course_app.features.users.models import User
@@ -221,7 +222,8 @@ async def test_login_upgrades_an_outdated_hash(
     """A hash made with other Argon2 parameters is replaced at the next login."""
     old_hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8 * 1024),))
     old_hash = old_hasher.hash(DEFAULT_PASSWORD)
-    assert password_hash.verify_and_update(DEFAULT_PASSWORD, old_hash)[1] is not None
+    # the app's current hasher (tests run it with cheap parameters) wants to upgrade it
+    assert security.password_hash.verify_and_update(DEFAULT_PASSWORD, old_hash)[1] is not None
     user = await insert(
         database_url,
         User(email="legacy@example.com", full_name="Legacy", hashed_password=old_hash),
@@ -229,7 +231,9 @@ async def test_login_upgrades_an_outdated_hash(
     assert (await login(client, user.email, DEFAULT_PASSWORD)).status_code == 200
     [stored] = await rows(database_url, User, User.id == user.id)
     assert stored.hashed_password != old_hash
-    valid, new_hash = password_hash.verify_and_update(DEFAULT_PASSWORD, stored.hashed_password)
+    valid, new_hash = security.password_hash.verify_and_update(
+        DEFAULT_PASSWORD, stored.hashed_password
+    )
     assert valid
     assert new_hash is None  # current parameters now: nothing left to upgrade
     assert (await login(client, user.email, DEFAULT_PASSWORD)).status_code == 200
