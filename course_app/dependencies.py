@@ -11,10 +11,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from course_app.config import Settings
 from course_app.core.cache import Cache
 from course_app.core.database import Database
+from course_app.core.notifications import Notifier
 from course_app.core.rate_limit import RateLimiter
 
 
@@ -48,8 +50,15 @@ def get_rate_limiter(request: Request) -> RateLimiter:
     return limiter
 
 
+def get_notifier(connection: HTTPConnection) -> Notifier:
+    """``HTTPConnection``, not ``Request``: WebSocket routes need the notifier too."""
+    notifier: Notifier = connection.state.notifier
+    return notifier
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 CacheDep = Annotated[Cache, Depends(get_cache)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+NotifierDep = Annotated[Notifier, Depends(get_notifier)]

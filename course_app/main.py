@@ -16,12 +16,19 @@ from redis.asyncio import Redis
 
 from course_app import __version__
 from course_app.config import Settings, get_settings
-from course_app.core.cache import Cache, MemoryCache, RedisCache
+from course_app.core.cache import (
+    Cache,
+    FailOpenCache,
+    MemoryCache,
+    NullCache,
+    RedisCache,
+)
 from course_app.core.database import Database, open_database
 from course_app.core.errors import install_error_handlers
 from course_app.core.logging import configure_logging, get_logger
 from course_app.core.metrics import install_metrics
 from course_app.core.middleware import install_middleware
+from course_app.core.notifications import MemoryNotifier, Notifier, RedisNotifier
 from course_app.core.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from course_app.core.schema import prepare_schema
 from course_app.features.auth.router import include_auth
@@ -40,6 +47,7 @@ class State(TypedDict):
     database: Database
     cache: Cache
     rate_limiter: RateLimiter
+    notifier: Notifier
 
 
 def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[State]]:
@@ -52,12 +60,18 @@ def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncConte
             await prepare_schema(database, settings)
             cache: Cache
             limiter: RateLimiter
+            notifier: Notifier
             if settings.redis_url is not None:
                 redis = Redis.from_url(settings.redis_url.get_secret_value())
                 stack.push_async_callback(redis.aclose)
-                cache, limiter = RedisCache(redis), RedisRateLimiter(redis)
+                cache, limiter = FailOpenCache(RedisCache(redis)), RedisRateLimiter(redis)
+                notifier = RedisNotifier(redis)  # every worker sees every event
             else:
                 cache, limiter = MemoryCache(), MemoryRateLimiter()
+                notifier = MemoryNotifier()  # this process only
+            if not settings.cache_enabled:
+                cache = NullCache()
+            stack.push_async_callback(notifier.close)  # ends open subscriptions first
             log.info(
                 "startup",
                 app=settings.app_name,
@@ -70,6 +84,7 @@ def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncConte
                 "database": database,
                 "cache": cache,
                 "rate_limiter": limiter,
+                "notifier": notifier,
             }
         log.info("shutdown")
 
@@ -91,8 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    install_metrics(app)
-    install_middleware(app, settings)  # added last = outermost: request id wraps all
+    metrics = install_metrics(app)
+    install_middleware(app, settings, metrics=metrics)  # added last = outermost
     include_health(app)
     include_auth(app)
     include_users(app)
