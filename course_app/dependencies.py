@@ -2,6 +2,14 @@
 
 Routers declare ``SessionDep``, ``SettingsDep`` … instead of reaching into
 ``request.state``; tests replace any of them with ``app.dependency_overrides``.
+
+Two details matter here:
+
+* they take an ``HTTPConnection`` (the base of ``Request`` and ``WebSocket``), so HTTP
+  and WebSocket routes share them;
+* they are ``async def`` although they await nothing: FastAPI runs a plain ``def``
+  dependency in the thread pool, a thread hop per dependency per request for a dict
+  lookup.
 """
 
 from __future__ import annotations
@@ -9,7 +17,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
@@ -20,13 +28,13 @@ from course_app.core.notifications import Notifier
 from course_app.core.rate_limit import RateLimiter
 
 
-def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
+async def get_app_settings(connection: HTTPConnection) -> Settings:
+    settings: Settings = connection.app.state.settings
     return settings
 
 
-def get_database(request: Request) -> Database:
-    database: Database = request.state.database
+async def get_database(connection: HTTPConnection) -> Database:
+    database: Database = connection.state.database
     return database
 
 
@@ -40,18 +48,17 @@ async def get_session(
         yield session
 
 
-def get_cache(request: Request) -> Cache:
-    cache: Cache = request.state.cache
+async def get_cache(connection: HTTPConnection) -> Cache:
+    cache: Cache = connection.state.cache
     return cache
 
 
-def get_rate_limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.state.rate_limiter
+async def get_rate_limiter(connection: HTTPConnection) -> RateLimiter:
+    limiter: RateLimiter = connection.state.rate_limiter
     return limiter
 
 
-def get_notifier(connection: HTTPConnection) -> Notifier:
-    """``HTTPConnection``, not ``Request``: WebSocket routes need the notifier too."""
+async def get_notifier(connection: HTTPConnection) -> Notifier:
     notifier: Notifier = connection.state.notifier
     return notifier
 

@@ -10,22 +10,32 @@ Two ways in:
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy.engine import Connection
 
 import course_app.models as models
 from course_app.config import get_settings
-from course_app.core.database import build_engine
+from course_app.core.database import UTCDateTime, build_engine
 
 config = context.config
 target_metadata = models.Base.metadata
+
+
+def render_item(kind: str, item: Any, autogen_context: Any) -> str | Literal[False]:
+    """Write the app's column types as plain SQLAlchemy types, so a migration never
+    imports application code (it must still run after that code has changed)."""
+    if kind == "type" and isinstance(item, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def run_with(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        render_item=render_item,
         compare_type=True,
         render_as_batch=connection.dialect.name == "sqlite",  # ALTER TABLE on SQLite
     )

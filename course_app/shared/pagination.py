@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from course_app.core.errors import AppError
@@ -50,18 +51,12 @@ class CursorPage(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
+@dataclass(frozen=True)
 class PageParams:
-    """``?page=&page_size=`` with bounds (page size over 100 is a 422, never a huge query)."""
+    """Validated ``?page=&page_size=``: build it with the :data:`PageDep` dependency."""
 
-    def __init__(
-        self,
-        page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
-        page_size: Annotated[
-            int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page (max 100)")
-        ] = DEFAULT_PAGE_SIZE,
-    ) -> None:
-        self.page = page
-        self.page_size = page_size
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
 
     @property
     def offset(self) -> int:
@@ -70,6 +65,21 @@ class PageParams:
     @property
     def limit(self) -> int:
         return self.page_size
+
+
+async def page_params(
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
+    page_size: Annotated[
+        int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page (max 100)")
+    ] = DEFAULT_PAGE_SIZE,
+) -> PageParams:
+    """``?page=&page_size=`` with bounds: a page size over 100 is a 422, never a huge
+    query. (An ``async def`` function, not a class: FastAPI would call a class, like any
+    plain callable, in the thread pool.)"""
+    return PageParams(page, page_size)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 class InvalidCursorError(AppError):

@@ -55,7 +55,7 @@ def require_role(*roles: Role) -> Callable[[User], Awaitable[User]]:
 AdminUser = Annotated[User, Depends(require_role(Role.ADMIN))]
 
 
-def get_auth_service(
+async def get_auth_service(
     session: SessionDep, settings: SettingsDep, limiter: RateLimiterDep
 ) -> AuthService:
     return AuthService(session, settings, limiter)
@@ -64,7 +64,7 @@ def get_auth_service(
 AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]
 
 
-def client_ip(request: Request) -> str:
+async def client_ip(request: Request) -> str:
     """The peer address, for rate-limit keys. Behind a reverse proxy this is the proxy,
     unless uvicorn runs with ``--proxy-headers --forwarded-allow-ips=<proxy>``, which
     rewrites it from ``X-Forwarded-For`` for trusted proxies only. Never read that

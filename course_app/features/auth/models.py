@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from course_app.core.database import Base, utcnow
+from course_app.core.database import Base, UTCDateTime, utcnow
 
 JTI_LENGTH = 64
 
@@ -24,9 +24,9 @@ class RefreshToken(Base):
 
     jti: Mapped[str] = mapped_column(String(JTI_LENGTH), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     replaced_by: Mapped[str | None] = mapped_column(String(JTI_LENGTH), default=None)
 
     def __repr__(self) -> str:

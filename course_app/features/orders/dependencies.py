@@ -18,13 +18,11 @@ from dataclasses import dataclass
 from typing import Annotated, Final
 
 from fastapi import Depends, Path, Query
-from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket
 
-from course_app.config import Settings
-from course_app.core.database import Database
-from course_app.core.security import TokenError, decode_token
-from course_app.dependencies import NotifierDep, SessionDep
+from course_app.core.errors import AuthenticationError
+from course_app.dependencies import DatabaseDep, NotifierDep, SessionDep, SettingsDep
+from course_app.features.auth.service import authenticate_access_token
 from course_app.features.orders.schemas import MAX_ID
 from course_app.features.orders.service import OrderService
 from course_app.features.users.models import User
@@ -36,27 +34,11 @@ MAX_TOKEN_LENGTH: Final = 4096
 OrderId = Annotated[int, Path(ge=1, le=MAX_ID, description="The order's id")]
 
 
-def get_order_service(session: SessionDep, notifier: NotifierDep) -> OrderService:
+async def get_order_service(session: SessionDep, notifier: NotifierDep) -> OrderService:
     return OrderService(session, notifier)
 
 
 OrderServiceDep = Annotated[OrderService, Depends(get_order_service)]
-
-
-# --- WebSocket ---------------------------------------------------------------------------
-# These take an ``HTTPConnection`` (the common base of Request and WebSocket), so they
-# work on both kinds of route.
-def get_connection_settings(connection: HTTPConnection) -> Settings:
-    settings: Settings = connection.app.state.settings
-    return settings
-
-
-def get_connection_database(connection: HTTPConnection) -> Database:
-    database: Database = connection.state.database
-    return database
-
-
-ConnectionDatabaseDep = Annotated[Database, Depends(get_connection_database)]
 
 
 @dataclass(frozen=True)
@@ -87,8 +69,8 @@ def _offered_token(websocket: WebSocket, query_token: str | None) -> tuple[str |
 
 async def get_websocket_auth(
     websocket: WebSocket,
-    settings: Annotated[Settings, Depends(get_connection_settings)],
-    database: ConnectionDatabaseDep,
+    settings: SettingsDep,
+    database: DatabaseDep,
     token: Annotated[
         str | None, Query(max_length=MAX_TOKEN_LENGTH, description="Access token")
     ] = None,
@@ -99,15 +81,12 @@ async def get_websocket_auth(
     a WebSocket can stay open for hours and must not pin a database connection.
     """
     raw, subprotocol = _offered_token(websocket, token)
-    if not raw or len(raw) > MAX_TOKEN_LENGTH:
+    if not raw:
         return WebSocketAuth(None, subprotocol)
     try:
-        user_id = int(decode_token(settings, raw, "access").subject)
-    except (TokenError, ValueError):
-        return WebSocketAuth(None, subprotocol)
-    async with database.sessions() as session:
-        user = await session.get(User, user_id)
-    if user is None or not user.is_active:
+        async with database.sessions() as session:
+            user = await authenticate_access_token(session, settings, raw)
+    except AuthenticationError:
         return WebSocketAuth(None, subprotocol)
     return WebSocketAuth(user, subprotocol)
 

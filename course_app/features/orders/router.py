@@ -12,17 +12,16 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, Query, status
+from fastapi import APIRouter, BackgroundTasks, FastAPI, Query, status
 from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from course_app.core.errors import ErrorResponse
 from course_app.core.logging import get_logger
 from course_app.core.notifications import NotifierError
-from course_app.dependencies import NotifierDep
+from course_app.dependencies import DatabaseDep, NotifierDep
 from course_app.features.auth.dependencies import CurrentUser
 from course_app.features.orders.dependencies import (
-    ConnectionDatabaseDep,
     OrderId,
     OrderServiceDep,
     WebSocketAuthDep,
@@ -43,7 +42,7 @@ from course_app.features.orders.service import (
     order_channel,
     send_order_confirmation,
 )
-from course_app.shared.pagination import Page, PageParams
+from course_app.shared.pagination import Page, PageDep
 
 log = get_logger(__name__)
 
@@ -99,7 +98,7 @@ async def create_order(
 async def list_orders(
     user: CurrentUser,
     service: OrderServiceDep,
-    page: Annotated[PageParams, Depends()],
+    page: PageDep,
     status_filter: Annotated[OrderStatus | None, Query(alias="status")] = None,
     user_id: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="Admins: one user's orders")
@@ -161,7 +160,7 @@ async def watch_order(
     websocket: WebSocket,
     order_id: OrderId,
     auth: WebSocketAuthDep,
-    database: ConnectionDatabaseDep,
+    database: DatabaseDep,
     notifier: NotifierDep,
 ) -> None:
     """Push an order's status: the current one on connect, then every change as

@@ -4,10 +4,16 @@ a client can never send ``status``, ``user_id`` or a price when it creates an or
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
-from typing import Annotated, Final, Literal
+from typing import Final, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+)
 
 from course_app.features.orders.models import MAX_ITEMS_PER_ORDER, MAX_QUANTITY, OrderStatus
 
@@ -16,14 +22,6 @@ MAX_ID: Final = 2**31 - 1
 
 OrderSort = Literal["-created_at", "created_at", "-total_cents", "total_cents"]
 
-
-def _as_utc(value: datetime) -> datetime:
-    """SQLite has no time zones and returns naive datetimes (the app stores UTC);
-    PostgreSQL returns aware ones. Either way the API answers in UTC with an offset."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 _INPUT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -111,8 +109,8 @@ class OrderResponse(BaseModel):
     status: OrderStatus
     total_cents: int
     items: list[OrderItemResponse]
-    created_at: UtcDatetime
-    updated_at: UtcDatetime
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
 
 
 class OrderStatusEvent(BaseModel):
@@ -130,4 +128,4 @@ class OrderStatusEvent(BaseModel):
 
     order_id: int
     status: OrderStatus
-    at: UtcDatetime
+    at: AwareDatetime

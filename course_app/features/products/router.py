@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, Depends, FastAPI, File, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, FastAPI, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 from fastapi.routing import APIRoute
 from starlette import status
@@ -30,13 +30,12 @@ from course_app.features.products.schemas import (
     ProductUpdate,
 )
 from course_app.features.products.storage import ACCEPTED_TYPES
-from course_app.shared.pagination import MAX_PAGE_SIZE, CursorPage, Page, PageParams
+from course_app.shared.pagination import MAX_PAGE_SIZE, CursorPage, Page, PageDep
 
 # Room for the multipart framing around the file: boundaries and part headers.
 MULTIPART_OVERHEAD_BYTES: Final = 16 * 1024
 
 ProductId = Annotated[int, Path(ge=1, le=MAX_PRODUCT_ID, description="Product id")]
-Pagination = Annotated[PageParams, Depends()]
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -86,7 +85,7 @@ class UploadRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def limited_handler(request: Request) -> Response:
-            limit = upload_body_limit(get_app_settings(request))
+            limit = upload_body_limit(await get_app_settings(request))
             declared = declared_length(request)
             if declared is not None and declared > limit:
                 raise ImageTooLargeError(limit)
@@ -132,7 +131,7 @@ upload_router = APIRouter(prefix="/api/products", tags=["products"], route_class
 )
 async def list_products(
     query: Annotated[ProductListQuery, Query()],
-    page: Pagination,
+    page: PageDep,
     service: ProductServiceDep,
 ) -> Response:
     """Filter, sort and page the catalogue. Pages are cached as serialized JSON, so a

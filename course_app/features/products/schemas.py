@@ -8,11 +8,18 @@ mass-assign a field it should not control (every input model forbids extra keys)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from course_app.features.products.models import Product
 
@@ -198,15 +205,8 @@ class ProductResponse(BaseModel):
     stock: int
     is_active: bool
     image_url: str | None
-    created_at: datetime
-    updated_at: datetime
-
-    @field_validator("created_at", "updated_at")
-    @classmethod
-    def _as_utc(cls, value: datetime) -> datetime:
-        """SQLite hands back naive datetimes even for ``DateTime(timezone=True)``; they
-        were written in UTC, so say so, and every backend answers ``...Z`` alike."""
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
 
     @classmethod
     def from_product(cls, product: Product) -> ProductResponse:

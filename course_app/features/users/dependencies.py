@@ -11,7 +11,7 @@ from course_app.dependencies import RateLimiterDep, SessionDep, SettingsDep
 from course_app.features.users.service import UserService
 
 
-def get_user_service(
+async def get_user_service(
     session: SessionDep, settings: SettingsDep, limiter: RateLimiterDep
 ) -> UserService:
     return UserService(session, settings, limiter)

@@ -22,7 +22,7 @@ from course_app.features.users.schemas import (
     UserResponse,
     UserUpdate,
 )
-from course_app.shared.pagination import Page, PageParams
+from course_app.shared.pagination import Page, PageDep
 
 router = APIRouter(prefix="/api/users", tags=["users"])
 
@@ -84,7 +84,7 @@ async def update_me(body: UserUpdate, user: CurrentUser, service: UserServiceDep
 )
 async def list_users(
     query: Annotated[UserListQuery, Query()],
-    page: Annotated[PageParams, Depends()],
+    page: PageDep,
     service: UserServiceDep,
 ) -> Page[UserResponse]:
     return await service.list_users(query, page)

@@ -11,11 +11,11 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Annotated, Final, Literal
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -86,15 +86,6 @@ FullName = Annotated[
     StringConstraints(min_length=1, max_length=100, pattern=NO_CONTROL_CHARS),
     Field(examples=["Ada Lovelace"]),
 ]
-
-
-def _assume_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes even for ``DateTime(timezone=True)`` columns; the
-    app only ever stores UTC, so say so, and both backends serialise the same way."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-UtcDatetime = Annotated[datetime, AfterValidator(_assume_utc)]
 
 
 def _no_explicit_null(value: object) -> object:
@@ -204,7 +195,7 @@ class UserResponse(BaseModel):
     full_name: str
     role: Role
     is_active: bool
-    created_at: UtcDatetime
+    created_at: AwareDatetime
 
 
 UserSort = Literal["created_at", "-created_at", "email", "-email"]
