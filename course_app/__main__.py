@@ -26,6 +26,7 @@ def serve(settings: Settings) -> int:
         port=settings.port,
         workers=settings.workers,
         proxy_headers=True,
+        access_log=False,  # the app writes its own structured access line per request
         log_level=settings.log_level.lower(),
     )
     return 0

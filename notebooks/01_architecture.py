@@ -393,7 +393,9 @@ import httpx
 
 from coursekit.server import serve
 
-env = {"ENVIRONMENT": "development", "DATABASE_URL": db_url, "APP_NAME": "Lesson 01 Shop"}
+# its own database file: in development the app migrates it with Alembic at start-up
+server_db = f"sqlite+aiosqlite:///{workdir.name}/server.db"
+env = {"ENVIRONMENT": "development", "DATABASE_URL": server_db, "APP_NAME": "Lesson 01 Shop"}
 with serve("course_app.main:create_app", factory=True, env=env) as server:
     command = ["python", *server.command[1:]]
     command[command.index("--port") + 1] = "<free port>"

@@ -84,6 +84,7 @@ def test_entry_point_passes_settings_to_uvicorn(monkeypatch: pytest.MonkeyPatch)
             "port": 8123,
             "workers": 2,
             "proxy_headers": True,
+            "access_log": False,
             "log_level": "info",
         }
     ]
