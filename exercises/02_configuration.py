@@ -152,9 +152,11 @@ check("2.3", build_app, current_settings)
 #   it in production) allows every origin **without** credentials. A wildcard with
 #   credentials lets any website act as the logged-in user — lesson 02, section 6.
 #
-# The checker builds real apps with `create_app(settings)` for several environments and
-# sends browser-style requests (preflight `OPTIONS` and simple `GET`s) from allowed and
-# foreign origins.
+# The finished `course_app` installs CORS itself (its middleware stack, lesson 08). So the
+# checker builds real apps with `create_app(...)` whose own CORS is switched off (no
+# origins), calls your `add_cors(app, settings)` with the real settings, for several
+# environments, and sends browser-style requests (preflight `OPTIONS` and simple `GET`s)
+# from allowed and foreign origins: every CORS header it sees comes from your code.
 
 # %%
 def add_cors(app: FastAPI, settings: Settings) -> None:

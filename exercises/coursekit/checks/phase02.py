@@ -450,7 +450,9 @@ def _check_2_4(c: Checker, add_cors: Any) -> None:
 
         def build() -> Any:
             settings = _course_settings(database_url=MEMORY_DB, log_level="WARNING", **values)
-            app = create_app(settings)
+            # course_app installs its own CORS from the settings: build the app without
+            # origins, so every CORS header in the answers comes from the learner's code
+            app = create_app(settings.model_copy(update={"cors_origins": []}))
             add_cors(app, settings)
             return app
 
