@@ -7,6 +7,8 @@ client's. Three apps, measured in the same run, interleaved in rounds:
 * bare     FastAPI with only `GET /health` (the same handler);
 * seed     the seeds' stack: request-id on `BaseHTTPMiddleware`, structlog through the
            stdlib logging module, CORS, GZip, TrustedHost;
+* routes   `create_app()` with its middleware removed: the app's routes and handlers only,
+           so routing over the whole API is not mistaken for middleware cost;
 * course   `course_app.main.create_app()`: pure ASGI request id + access log, metrics,
            trusted host, CORS, security headers, body limit, gzip, error handlers.
 
@@ -153,6 +155,9 @@ async def main(requests: int, rounds: int) -> dict[str, float]:
     # course_app configures structlog itself: send its output to /dev/null as well
     devnull = open(os.devnull, "w")  # noqa: SIM115
     with contextlib.redirect_stderr(devnull):
+        routes_only = course_app_instance(tmp)
+        routes_only.user_middleware.clear()  # same routes and handlers, no middleware
+        apps["routes"] = routes_only
         apps["course"] = course_app_instance(tmp)
         results: dict[str, list[float]] = {name: [] for name in apps}
         async with contextlib.AsyncExitStack() as stack:
@@ -172,8 +177,8 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     medians = asyncio.run(main(args.requests, args.rounds))
-    bare = medians["bare"]
-    print(f"{'app':<8} {'µs/request':>11} {'× bare':>8}")
+    bare, routes = medians["bare"], medians["routes"]
+    print(f"{'app':<8} {'µs/request':>11} {'× bare':>8} {'× routes':>9}")
     for name, seconds in medians.items():
-        print(f"{name:<8} {seconds * 1e6:>11.1f} {seconds / bare:>8.2f}")
+        print(f"{name:<8} {seconds * 1e6:>11.1f} {seconds / bare:>8.2f} {seconds / routes:>9.2f}")
     sys.exit(0)
