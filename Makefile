@@ -7,17 +7,18 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: lab test setup lint test-app test-notebooks notebooks labs lock clean help
+.PHONY: lab test doctor setup lint test-app test-notebooks notebooks labs lock clean help
 
 help:
 	@echo "make lab    open the course in JupyterLab (sets up .venv on first use)"
 	@echo "make test   run every test: app, checkers, pairs, site, notebooks (nbval)"
+	@echo "make doctor check this machine for the workshop"
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required, found " + sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev,docs]"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[course,dev,docs]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (FastAPI course)" >/dev/null
 	@touch $(STAMP)
 	@echo "set-up complete: $(VENV)"
@@ -30,6 +31,13 @@ ROOT_FLAG := $(shell [ "$$(id -u 2>/dev/null)" = 0 ] && echo --allow-root)
 
 lab: setup
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(ROOT_FLAG) $(LAB_ARGS) notebooks/01_architecture.ipynb
+
+# The image's dependency list (the Dockerfile copies it), derived from pyproject.toml.
+deploy/requirements-app.txt: pyproject.toml deploy/requirements_app.py
+	$(PYTHON) deploy/requirements_app.py
+
+doctor: setup
+	$(BIN)/course doctor
 
 lint: setup
 	$(BIN)/ruff check course_app exercises/coursekit tests docs/hooks.py

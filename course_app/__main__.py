@@ -4,6 +4,7 @@ python -m course_app                      serve with uvicorn (host/port/workers 
 python -m course_app migrate              upgrade the database to the latest migration
 python -m course_app migrate --to REV     upgrade to REV
 python -m course_app migrate --down REV   downgrade to REV ("base" empties the database)
+python -m course_app purge-tokens         delete expired refresh tokens (cron / CronJob)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 import uvicorn
+from sqlalchemy.exc import DBAPIError
 
 from course_app.config import Settings, SettingsError, get_settings
 
@@ -25,6 +27,9 @@ def serve(settings: Settings) -> int:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        # finish in-flight requests after SIGTERM, within the orchestrator's grace period
+        # (Kubernetes: 30 s by default, then SIGKILL)
+        timeout_graceful_shutdown=settings.graceful_shutdown_seconds,
         proxy_headers=True,
         access_log=False,  # the app writes its own structured access line per request
         log_level=settings.log_level.lower(),
@@ -48,6 +53,20 @@ async def _migrate(settings: Settings, *, upgrade_to: str | None, downgrade_to: 
         await database.dispose()
 
 
+async def _purge_tokens(settings: Settings) -> str:
+    from course_app.core.database import Database, utcnow
+    from course_app.features.auth.repository import RefreshTokenRepository
+
+    database = Database.from_settings(settings)
+    try:
+        async with database.sessions() as session:
+            deleted = await RefreshTokenRepository(session).purge_expired(now=utcnow())
+            await session.commit()
+        return f"deleted {deleted} expired refresh token(s)"
+    finally:
+        await database.dispose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_app", description=__doc__)
     sub = parser.add_subparsers(dest="command")
@@ -55,6 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     target = migrate.add_mutually_exclusive_group()
     target.add_argument("--to", help="upgrade to this revision (default: head)")
     target.add_argument("--down", metavar="REV", help="downgrade to REV ('base' = empty)")
+    sub.add_parser("purge-tokens", help="delete expired refresh tokens")
     args = parser.parse_args(argv)
     try:
         settings = get_settings()
@@ -63,6 +83,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "migrate":
         print(asyncio.run(_migrate(settings, upgrade_to=args.to, downgrade_to=args.down)))
+        return 0
+    if args.command == "purge-tokens":
+        try:
+            print(asyncio.run(_purge_tokens(settings)))
+        except DBAPIError as exc:
+            reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+            print(
+                f"purge-tokens failed: {reason}. Is the database reachable, and migrated?"
+                " (run `python -m course_app migrate` first)",
+                file=sys.stderr,
+            )
+            return 1
         return 0
     return serve(settings)
 

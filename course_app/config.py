@@ -12,6 +12,7 @@ Rules the course teaches (lesson 02):
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -64,6 +65,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
+    graceful_shutdown_seconds: int = Field(
+        default=25, ge=1, le=600, description="In-flight requests' grace after SIGTERM"
+    )
 
     # --- database --------------------------------------------------------------
     database_url: SecretStr | None = Field(
@@ -83,6 +87,10 @@ class Settings(BaseSettings):
     refresh_token_expire_days: int = Field(default=7, ge=1, le=7)
     login_rate_limit: int = Field(default=5, ge=1, le=1000, description="Attempts per window")
     login_rate_window_seconds: int = Field(default=60, ge=1, le=3600)
+    register_rate_limit: int = Field(
+        default=10, ge=1, le=10_000, description="Sign-ups per address per window"
+    )
+    register_rate_window_seconds: int = Field(default=600, ge=1, le=86_400)
 
     # --- cache / rate limiting ---------------------------------------------------
     redis_url: SecretStr | None = None
@@ -116,6 +124,17 @@ class Settings(BaseSettings):
                 return json.loads(text)
             return [item.strip() for item in text.split(",") if item.strip()]
         return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts_are_host_patterns(cls, hosts: list[str]) -> list[str]:
+        """``shop.example``, ``*.shop.example`` or ``*``: a host, never a URL or a port
+        (the ``Host`` check compares host names)."""
+        for host in hosts:
+            check_host_pattern(host)
+            if "/" in host or re.fullmatch(r"[^:]+:\d*", host):
+                raise ValueError(f"{host!r} is not a host name: no scheme, path or port")
+        return hosts
 
     @field_validator("cors_origins")
     @classmethod
@@ -211,6 +230,14 @@ class Settings(BaseSettings):
 
 class SettingsError(RuntimeError):
     """Raised instead of a raw ``ValidationError``: one line per problem, no traceback noise."""
+
+
+def check_host_pattern(pattern: str) -> None:
+    """``shop.example``, ``*.shop.example`` or ``*``; anything else is a ``ValueError``.
+    Shared by the settings and the host-check middleware, which also runs without them."""
+    wildcard = pattern.startswith("*") and pattern != "*"
+    if "*" in pattern[1:] or (wildcard and not pattern.startswith("*.")):
+        raise ValueError(f"{pattern!r}: write a wildcard host as '*.example.com'")
 
 
 def load_settings(**overrides: Any) -> Settings:

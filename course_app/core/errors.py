@@ -165,7 +165,8 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").capitalize()
-    return error_response(request, exc.status_code, code, message, headers=exc.headers)
+    details = getattr(exc, "details", None)  # e.g. the body limit's max_bytes
+    return error_response(request, exc.status_code, code, message, details, exc.headers)
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -195,11 +196,16 @@ async def unhandled_error_handler(request: Request, exc: Exception) -> JSONRespo
         request_id=request_id_of(request),
         exc_info=exc,
     )
+    # Starlette sends this response from its outermost layer, outside the request-id
+    # middleware's reach: echo the id here, or the one response that most needs it
+    # would be the only one without it.
+    request_id = request_id_of(request)
     return error_response(
         request,
         status.HTTP_500_INTERNAL_SERVER_ERROR,
         "INTERNAL_ERROR",
         "An internal error occurred. Quote the request id when reporting it.",
+        headers={"X-Request-ID": request_id} if request_id else None,
     )
 
 

@@ -10,21 +10,20 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import structlog
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.middleware.trustedhost import TrustedHostMiddleware
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from course_app.config import Environment, Settings
+from course_app.config import Environment, Settings, check_host_pattern
 from course_app.core.logging import get_logger
 
 if TYPE_CHECKING:
@@ -88,90 +87,175 @@ class RequestContextMiddleware:
                 message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_id)
-            finally:
-                elapsed = time.perf_counter() - started
-                route = route_template(scope)
-                self.log.info(
-                    "request",
-                    method=scope["method"],
-                    path=scope["path"],
-                    route=route,
-                    status=status_code,
-                    duration_ms=round(elapsed * 1000, 2),
-                )
-                if self.metrics is not None and scope["path"] != "/metrics":
-                    self.metrics.observe(scope["method"], route, status_code, elapsed)
+        # bind + reset by token: O(1), and restores whatever an outer layer had bound
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = route_template(scope)
+            self.log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                route=route,
+                status=status_code,
+                duration_ms=round(elapsed * 1000, 2),
+            )
+            if self.metrics is not None and scope["path"] != "/metrics":
+                self.metrics.observe(scope["method"], route, status_code, elapsed)
+            structlog.contextvars.reset_contextvars(**tokens)
 
 
 class SecurityHeadersMiddleware:
-    """Headers every API response should carry; HSTS only where HTTPS is the rule."""
+    """Headers every API response should carry; HSTS only where HTTPS is the rule.
+
+    The headers are encoded once, here; per response the wrapper only appends the ones
+    the endpoint did not set itself (an endpoint's own value wins)."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool, docs_paths: Iterable[str] = ()) -> None:
         self.app = app
         self.docs_paths = tuple(docs_paths)
-        self.headers = [
-            ("X-Content-Type-Options", "nosniff"),
-            ("X-Frame-Options", "DENY"),
-            ("Referrer-Policy", "no-referrer"),
-            ("Cross-Origin-Opener-Policy", "same-origin"),
-        ]
+        headers = {
+            "x-content-type-options": "nosniff",
+            "x-frame-options": "DENY",
+            "referrer-policy": "no-referrer",
+            "cross-origin-opener-policy": "same-origin",
+        }
         if hsts:
-            self.headers.append(
-                ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-            )
+            headers["strict-transport-security"] = HSTS
+        self.headers = [(name.encode(), value.encode()) for name, value in headers.items()]
+        # The interactive docs load scripts and styles; the JSON API needs none.
+        self.strict_headers = [
+            *self.headers,
+            (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # The interactive docs load scripts and styles; the JSON API needs none.
-        strict_csp = not scope["path"].startswith(self.docs_paths) if self.docs_paths else True
+        docs = bool(self.docs_paths) and scope["path"].startswith(self.docs_paths)
+        extra = self.headers if docs else self.strict_headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.headers:
-                    headers.setdefault(name, value)
-                if strict_csp:
-                    headers.setdefault(
-                        "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
-                    )
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(item for item in extra if item[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
+class TrustedHostMiddleware:
+    """Refuse requests addressed to a host this deployment does not serve.
+
+    A forged ``Host`` header is how password-reset links and cached pages get poisoned:
+    anything that builds a URL from the request would use the attacker's host. Patterns
+    are Starlette's: ``shop.example``, ``*.shop.example`` (subdomains), ``*`` (any).
+    Starlette's own ``TrustedHostMiddleware`` answers with a plain-text 400 from outside
+    every handler; this one answers with the error envelope and the request id, like
+    every other bad input. (It has no ``www.`` redirect: an API has no use for one.)
+    """
+
+    def __init__(self, app: ASGIApp, *, allowed_hosts: Sequence[str]) -> None:
+        for pattern in allowed_hosts:
+            check_host_pattern(pattern)
+        self.app = app
+        self.allow_any = "*" in allowed_hosts
+        self.exact = frozenset(p.lower() for p in allowed_hosts if not p.startswith("*"))
+        self.suffixes = tuple(p[1:].lower() for p in allowed_hosts if p.startswith("*."))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.allow_any or scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        host = request_host(scope)
+        if host is not None and (host in self.exact or host.endswith(self.suffixes)):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})  # before accept: a 403
+            return
+        from course_app.core.errors import error_response
+
+        response = error_response(Request(scope), 400, "INVALID_HOST", "Invalid Host header")
+        await response(scope, receive, send)
+
+
+def request_host(scope: Scope) -> str | None:
+    """The host of the ``Host`` header, lower-cased, without the port; ``None`` if absent."""
+    for name, value in scope["headers"]:
+        if name == b"host":
+            text = value.decode("latin-1").strip().lower()
+            if text.startswith("["):  # IPv6 literal: [::1]:8000
+                end = text.find("]")
+                return text[1:end] if end > 0 else None
+            host = text.partition(":")[0]
+            return host or None
+    return None
+
+
 class BodyTooLargeError(StarletteHTTPException):
     """Raised from ``receive`` when a streamed body passes the limit. An HTTPException,
-    so FastAPI's body parsing re-raises it untouched and our handler renders the envelope."""
+    so FastAPI's body parsing re-raises it untouched and our handler renders the envelope
+    (with ``details``, which the handler reads from any HTTP exception that has them)."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"Request body exceeds {limit} bytes")
+        self.details = {"max_bytes": limit}
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """A route's own body limit, instead of the global ``max_body_bytes``: an image upload
+    needs more than a JSON body (or a webhook less). ``path`` is the route template."""
+
+    method: str
+    path: str  # e.g. "/api/products/{product_id}/image"
+    max_bytes: int
+
+    def pattern(self) -> re.Pattern[str]:
+        """The template as a regex: each ``{parameter}`` matches one path segment."""
+        parts = re.split(r"\{[^/{}]+\}", self.path)
+        return re.compile("^" + "[^/]+".join(re.escape(part) for part in parts) + "$")
 
 
 class BodySizeLimitMiddleware:
-    """Refuse bodies over ``max_bytes``: by ``Content-Length`` before the app runs, and by
+    """Refuse bodies over the limit: by ``Content-Length`` before the app runs, and by
     counting while the body streams in (a chunked request has no ``Content-Length``).
+
+    The limit is ``max_bytes``, or the ``route_limits`` entry matching the request's
+    method and path: one place enforces every body limit of the app.
 
     FastAPI's own ``max_body_size`` does the same counting, but answers a declared
     oversize body with a plain-text 413 from outside every handler; this one answers
     with the app's error envelope and request id, like every other error.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, route_limits: Sequence[BodyLimit] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.routes = [(r.method.upper(), r.pattern(), r.max_bytes) for r in route_limits]
+
+    def limit_for(self, scope: Scope) -> int:
+        for method, pattern, max_bytes in self.routes:
+            if scope["method"] == method and pattern.match(scope["path"]):
+                return max_bytes
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope) if self.routes else self.max_bytes
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            response = too_large_response(scope, self.max_bytes)
+        if declared is not None and declared > limit:
+            response = too_large_response(scope, limit)
             await response(scope, receive, send)
             return
         received = 0
@@ -181,20 +265,22 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLargeError(self.max_bytes)
+                if received > limit:
+                    raise BodyTooLargeError(limit)
             return message
 
         await self.app(scope, limited_receive, send)
 
 
 def _content_length(scope: Scope) -> int | None:
+    """``Content-Length`` as a number; ``None`` when absent or malformed (the server
+    rejects those, and the bytes are counted as they arrive anyway)."""
     for name, value in scope["headers"]:
         if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None  # malformed: the server rejects it; the counter still applies
+            if not value.isdigit():  # bytes.isdigit: ASCII digits only
+                return None
+            # int() refuses 4300+ digits; 16 digits is already beyond any body
+            return int(value) if len(value) <= 15 else 10**16
     return None
 
 
@@ -210,13 +296,21 @@ def too_large_response(scope: Scope, limit: int) -> Response:
     )
 
 
-def install_middleware(app: FastAPI, settings: Settings, *, metrics: Metrics | None = None) -> None:
+def install_middleware(
+    app: FastAPI,
+    settings: Settings,
+    *,
+    metrics: Metrics | None = None,
+    body_limits: Sequence[BodyLimit] = (),
+) -> None:
     """The whole stack, outermost first once added (``add_middleware`` prepends):
 
     request id + access log → trusted host → CORS → security headers → body limit → gzip.
     """
     app.add_middleware(GZipMiddleware, minimum_size=1000)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, route_limits=body_limits
+    )
     app.add_middleware(
         SecurityHeadersMiddleware,
         hsts=settings.environment is Environment.PRODUCTION,

@@ -3,7 +3,8 @@
 ``hit(key, limit, window)`` counts an attempt and answers how many seconds the caller
 must wait (0 = allowed). :class:`MemoryRateLimiter` counts per process, so with N
 workers an attacker gets N times the budget (lesson 11 shows it); :class:`RedisRateLimiter`
-counts once for all workers with an atomic ``INCR`` + ``EXPIRE``.
+counts once for all workers with an atomic ``INCR`` + ``EXPIRE``;
+:class:`FallbackRateLimiter` decides what a Redis outage means (see there).
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ import time
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from course_app.core.logging import get_logger
+
+log = get_logger(__name__)
 
 
 class RateLimiter(Protocol):
@@ -69,3 +75,38 @@ class RedisRateLimiter:
 
     async def close(self) -> None:
         await self.redis.aclose()
+
+
+class FallbackRateLimiter:
+    """A shared limiter that degrades to a per-process one when it is unreachable.
+
+    The outage policy, made explicit. *Failing closed* (every login a 429 or a 500 while
+    Redis is down) turns a cache outage into an authentication outage. *Failing open*
+    (no limit at all) hands a brute-force attacker the window they wait for. In between:
+    while the shared store errors, each process counts on its own, so the limit still
+    holds per worker (N workers: N times the budget, for the outage only), every
+    degraded hit is logged, and the shared counts take over again as soon as Redis
+    answers.
+    """
+
+    def __init__(self, primary: RateLimiter, fallback: RateLimiter | None = None) -> None:
+        self.primary = primary
+        self.fallback = fallback if fallback is not None else MemoryRateLimiter()
+
+    async def hit(self, key: str, limit: int, window: int) -> int:
+        try:
+            return await self.primary.hit(key, limit, window)
+        except (RedisError, OSError) as exc:
+            log.warning("rate_limiter_degraded", operation="hit", error=type(exc).__name__)
+            return await self.fallback.hit(key, limit, window)
+
+    async def reset(self, key: str) -> None:
+        await self.fallback.reset(key)
+        try:
+            await self.primary.reset(key)
+        except (RedisError, OSError) as exc:
+            log.warning("rate_limiter_degraded", operation="reset", error=type(exc).__name__)
+
+    async def close(self) -> None:
+        await self.fallback.close()
+        await self.primary.close()

@@ -20,14 +20,17 @@ from typing import Any, Literal
 import anyio.to_thread
 import jwt
 from pwdlib import PasswordHash
+from pwdlib.exceptions import UnknownHashError
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from course_app.config import Settings
+from course_app.core.logging import get_logger
 
 TokenType = Literal["access", "refresh"]
 REQUIRED_CLAIMS = ("exp", "iat", "nbf", "sub", "type", "jti", "iss", "aud")
 
 password_hash = PasswordHash((Argon2Hasher(),))
+log = get_logger(__name__)
 
 
 def hash_password(password: str) -> str:
@@ -35,8 +38,17 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password: str, hashed: str) -> tuple[bool, str | None]:
-    """``(valid, new_hash)``: ``new_hash`` is set when the stored hash should be upgraded."""
-    return password_hash.verify_and_update(password, hashed)
+    """``(valid, new_hash)``: ``new_hash`` is set when the stored hash should be upgraded.
+
+    A stored value that is no hash this app knows (a plain-text password imported from
+    an old system, a truncated column) is a failed login, not a 500: the caller gets
+    the same 401, after the same Argon2 work, and a warning in the log."""
+    try:
+        return password_hash.verify_and_update(password, hashed)
+    except UnknownHashError:
+        log.warning("password_hash_unrecognised")  # never log any of it: it may be a password
+        verify_dummy(password)
+        return False, None
 
 
 @lru_cache

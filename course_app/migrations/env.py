@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 import course_app.models as models
 from course_app.config import get_settings
 from course_app.core.database import UTCDateTime, build_engine
+from course_app.core.migrations import migration_connection
 
 config = context.config
 target_metadata = models.Base.metadata
@@ -47,7 +48,7 @@ async def run_async() -> None:
     url = config.get_main_option("sqlalchemy.url") or get_settings().database_url_value
     engine = build_engine(url)
     try:
-        async with engine.connect() as connection:
+        async with migration_connection(engine) as connection:
             await connection.run_sync(run_with)
     finally:
         await engine.dispose()

@@ -22,7 +22,7 @@ import importlib
 import threading
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -262,6 +262,15 @@ class Checker:
             return self._stack.enter_context(TestClient(app, raise_server_exceptions=False))
 
         return self._evaluate("the app starts (lifespan runs)", start)
+
+    def enter_context(self, manager: AbstractContextManager[T]) -> T:
+        """Enter ``manager`` now and exit it when the check ends (after the clients it
+        opened are closed: resources are released in reverse order)."""
+        return self._stack.enter_context(manager)
+
+    def callback(self, function: Callable[..., object], /, *args: object) -> None:
+        """Call ``function(*args)`` when the check ends, even when it fails or times out."""
+        self._stack.callback(function, *args)
 
     def close(self) -> None:
         self._stack.close()

@@ -20,6 +20,7 @@ from course_app.core.database import build_engine, utcnow
 from course_app.core.security import create_token, decode_token
 from course_app.features.auth import service as auth_service
 from course_app.features.auth.models import RefreshToken
+from course_app.features.auth.repository import RefreshTokenRepository
 from course_app.features.users.models import User
 from tests.app.conftest import STRONG_SECRET
 from tests.app.factories import DEFAULT_PASSWORD, create_user, insert
@@ -208,6 +209,17 @@ async def test_unknown_email_still_costs_a_hash_verification(
     assert calls == ["some password"]
 
 
+@pytest.mark.parametrize("stored", ["plain-text-password", "", "$2b$12$notreallybcrypt"])
+async def test_a_stored_value_that_is_no_known_hash_is_a_401_not_a_500(
+    client: httpx.AsyncClient, database_url: str, stored: str
+) -> None:
+    user = await insert(
+        database_url, User(email="imported@example.com", full_name="Old", hashed_password=stored)
+    )
+    for attempt in (stored or "anything", DEFAULT_PASSWORD):
+        assert_401(await login(client, user.email, attempt), "Incorrect email or password")
+
+
 async def test_inactive_user_cannot_log_in(client: httpx.AsyncClient, database_url: str) -> None:
     user = await create_user(database_url, is_active=False)
     assert_401(await login(client, user.email, DEFAULT_PASSWORD), "This account is disabled")
@@ -258,6 +270,28 @@ async def test_login_purges_the_users_expired_refresh_tokens(
     mine = await rows(database_url, RefreshToken, RefreshToken.user_id == user.id)
     assert [row.jti for row in mine if row.jti.startswith("expired")] == []
     assert len(await rows(database_url, RefreshToken, RefreshToken.user_id == other.id)) == 1
+
+
+async def test_purge_deletes_every_expired_refresh_token_and_nothing_else(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    user, other = await create_user(database_url), await create_user(database_url)
+    now = utcnow()
+    for owner, jti, expires in (
+        (user, "gone-1", now - timedelta(days=1)),
+        (other, "gone-2", now - timedelta(seconds=1)),
+        (other, "kept", now + timedelta(days=1)),
+    ):
+        await insert(database_url, RefreshToken(jti=jti, user_id=owner.id, expires_at=expires))
+    engine = build_engine(database_url)
+    try:
+        async with AsyncSession(engine) as session:
+            deleted = await RefreshTokenRepository(session).purge_expired(now=now)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    assert deleted == 2
+    assert [row.jti for row in await rows(database_url, RefreshToken)] == ["kept"]
 
 
 # --- rate limit ------------------------------------------------------------------------

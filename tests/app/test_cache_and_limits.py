@@ -12,7 +12,12 @@ from redis.asyncio import Redis
 
 from course_app.config import load_settings
 from course_app.core.cache import Cache, FailOpenCache, MemoryCache, NullCache, RedisCache
-from course_app.core.rate_limit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from course_app.core.rate_limit import (
+    FallbackRateLimiter,
+    MemoryRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+)
 from course_app.main import create_app
 from tests.conftest import REDIS_URL, need_service
 
@@ -133,3 +138,58 @@ async def test_a_dead_redis_is_a_miss_not_an_error() -> None:
     await cache.set("products", "k", b"v", ttl=30)
     await cache.invalidate("products")
     await cache.close()
+
+
+class _Unreachable:
+    """A shared limiter whose store is down: every call fails like redis-py does."""
+
+    def __init__(self) -> None:
+        self.down = True
+        self.calls = 0
+
+    async def hit(self, key: str, limit: int, window: int) -> int:
+        self.calls += 1
+        if self.down:
+            raise ConnectionError("Connection refused")
+        return 0
+
+    async def reset(self, key: str) -> None:
+        if self.down:
+            raise ConnectionError("Connection refused")
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_dead_redis_limiter_degrades_to_per_process_limits() -> None:
+    """Neither open (no limit) nor closed (logins fail): the process counts alone."""
+    limiter = FallbackRateLimiter(RedisRateLimiter(Redis.from_url("redis://127.0.0.1:1/0")))
+    assert [await limiter.hit("login:a", 2, 60) for _ in range(3)][:2] == [0, 0]
+    assert await limiter.hit("login:a", 2, 60) > 0
+    await limiter.reset("login:a")  # reaches the fallback although Redis is down
+    assert await limiter.hit("login:a", 2, 60) == 0
+    await limiter.close()
+
+
+async def test_the_shared_limiter_takes_over_again_when_it_answers() -> None:
+    primary = _Unreachable()
+    limiter = FallbackRateLimiter(primary, MemoryRateLimiter())
+    for _ in range(3):
+        await limiter.hit("k", 1, 60)
+    assert await limiter.hit("k", 1, 60) > 0  # degraded: the per-process count applies
+    primary.down = False
+    assert await limiter.hit("k", 1, 60) == 0  # the shared store decides again
+    assert primary.calls == 5
+
+
+async def test_the_app_uses_the_fallback_limiter_with_redis(tmp_path: Path) -> None:
+    settings = load_settings(
+        _env_file=None,
+        environment="test",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'c.db'}",
+        redis_url="redis://127.0.0.1:1/0",  # never contacted at start
+    )
+    async with LifespanManager(create_app(settings)) as manager:
+        limiter = manager._state["rate_limiter"]
+        assert isinstance(limiter, FallbackRateLimiter)
+        assert isinstance(limiter.primary, RedisRateLimiter)

@@ -155,3 +155,10 @@ def test_get_settings_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
         assert get_settings().app_name == "Changed"
     finally:
         get_settings.cache_clear()
+
+
+def test_env_example_documents_every_setting() -> None:
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text(encoding="utf-8")
+    names = {line.lstrip("# ").split("=", 1)[0] for line in example.splitlines() if "=" in line}
+    missing = {name.upper() for name in Settings.model_fields} - names
+    assert not missing, f".env.example lacks {sorted(missing)}"

@@ -127,6 +127,13 @@ async def test_unhandled_exception_is_a_generic_500(client: httpx.AsyncClient) -
         assert leak not in response.text
 
 
+async def test_a_500_carries_the_request_id_header_too(client: httpx.AsyncClient) -> None:
+    response = await client.get("/boom", headers={"X-Request-ID": "trace-500-abcdef"})
+    assert response.status_code == 500
+    assert response.headers["X-Request-ID"] == "trace-500-abcdef"
+    assert envelope(response)["request_id"] == "trace-500-abcdef"
+
+
 def test_app_error_defaults() -> None:
     error = AppError("boom")
     assert error.status_code == 500

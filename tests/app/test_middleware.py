@@ -7,13 +7,20 @@ import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI, Request
 
-from course_app.config import Settings, load_settings
+from course_app.config import Settings, SettingsError, load_settings
+from course_app.core.middleware import (
+    BodyLimit,
+    BodySizeLimitMiddleware,
+    BodyTooLargeError,
+    TrustedHostMiddleware,
+)
 from course_app.main import create_app
 
 pytestmark = pytest.mark.anyio
@@ -159,9 +166,42 @@ async def test_hsts_in_production(tmp_path: Path) -> None:
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
-async def test_untrusted_host_is_rejected(client: httpx.AsyncClient) -> None:
-    response = await client.get("/health", headers={"Host": "evil.example"})
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "[::2]:8000", ""])
+async def test_untrusted_host_is_an_enveloped_400(client: httpx.AsyncClient, host: str) -> None:
+    response = await client.get("/health", headers={"Host": host})
     assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "INVALID_HOST"
+    assert error["request_id"] == response.headers["X-Request-ID"]
+    assert "evil" not in response.text  # the forged value is not reflected
+
+
+@pytest.mark.parametrize(
+    ("allowed", "host", "status"),
+    [
+        ("shop.example", "SHOP.example:8443", 200),
+        ("*.shop.example", "api.shop.example", 200),
+        ("*.shop.example", "shop.example", 400),
+        ("*.shop.example", "evilshop.example", 400),
+        ("::1", "[::1]:8000", 200),
+        ("*", "anything.example", 200),
+    ],
+)
+async def test_host_patterns(tmp_path: Path, allowed: str, host: str, status: int) -> None:
+    async for client in open_client(build(make_settings(tmp_path, allowed_hosts=allowed))):
+        response = await client.get("/health", headers={"Host": host})
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize("pattern", ["shop.*", "*shop.example", "localhost:8000", "https://a.b"])
+def test_bad_host_patterns_are_refused_with_the_settings(tmp_path: Path, pattern: str) -> None:
+    with pytest.raises(SettingsError, match="ALLOWED_HOSTS"):
+        make_settings(tmp_path, allowed_hosts=pattern)
+
+
+def test_the_middleware_refuses_bad_patterns_too() -> None:
+    with pytest.raises(ValueError, match=r"\*\.example\.com"):
+        TrustedHostMiddleware(create_app, allowed_hosts=["shop.*"])
 
 
 async def test_cors_allows_listed_origins_only(tmp_path: Path) -> None:
@@ -242,3 +282,82 @@ async def test_two_apps_do_not_share_metrics(tmp_path: Path) -> None:
     async for client in open_client(second):
         text = (await client.get("/metrics")).text
     assert 'route="/health"' not in text
+
+
+async def test_a_websocket_to_an_untrusted_host_is_closed_before_accept() -> None:
+    sent: list[dict[str, object]] = []
+    reached: list[str] = []
+
+    async def inner(scope: object, receive: object, send: object) -> None:
+        reached.append("app")
+
+    async def receive() -> dict[str, object]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    guard = TrustedHostMiddleware(inner, allowed_hosts=["shop.example"])
+    scope = {"type": "websocket", "path": "/ws", "headers": [(b"host", b"evil.example")]}
+    await guard(scope, receive, send)
+    assert sent == [{"type": "websocket.close", "code": 1008}]
+    assert reached == []
+    await guard({**scope, "headers": [(b"host", b"shop.example")]}, receive, send)
+    assert reached == ["app"]
+
+
+@pytest.mark.parametrize(
+    ("path", "matches"),
+    [
+        ("/api/products/7/image", True),
+        ("/api/products/abc/image", True),  # the route then answers 422, not the limiter
+        ("/api/products/7/image/extra", False),
+        ("/api/products/7", False),
+        ("/api/products//image", False),
+    ],
+)
+def test_a_body_limit_matches_its_route_template(path: str, matches: bool) -> None:
+    limit = BodyLimit("POST", "/api/products/{product_id}/image", 10)
+    assert bool(limit.pattern().match(path)) is matches
+
+
+async def test_a_route_limit_replaces_the_global_one_for_that_route_only() -> None:
+    received: list[int] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        received.append(len(body))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    guard = BodySizeLimitMiddleware(
+        app, max_bytes=100, route_limits=[BodyLimit("post", "/upload/{name}", 1000)]
+    )
+
+    async def call(method: str, path: str, size: int) -> int:
+        statuses: list[int] = []
+        scope = {"type": "http", "method": method, "path": path, "headers": [], "state": {}}
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"x" * size, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        try:
+            await guard(scope, receive, send)
+        except BodyTooLargeError:
+            return 413
+        return statuses[0]
+
+    assert await call("POST", "/upload/a.png", 900) == 200  # over the global 100
+    assert await call("POST", "/upload/a.png", 1001) == 413
+    assert await call("PUT", "/upload/a.png", 900) == 413  # another method: global limit
+    assert await call("POST", "/elsewhere", 101) == 413
+    assert received == [900]

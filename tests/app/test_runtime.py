@@ -71,6 +71,7 @@ def test_entry_point_passes_settings_to_uvicorn(monkeypatch: pytest.MonkeyPatch)
     )
     monkeypatch.setenv("PORT", "8123")
     monkeypatch.setenv("WORKERS", "2")
+    monkeypatch.setenv("GRACEFUL_SHUTDOWN_SECONDS", "20")
     get_settings.cache_clear()
     try:
         assert entry.main([]) == 0
@@ -83,6 +84,7 @@ def test_entry_point_passes_settings_to_uvicorn(monkeypatch: pytest.MonkeyPatch)
             "host": "127.0.0.1",
             "port": 8123,
             "workers": 2,
+            "timeout_graceful_shutdown": 20,
             "proxy_headers": True,
             "access_log": False,
             "log_level": "info",
@@ -185,3 +187,39 @@ async def test_database_from_settings_uses_the_configured_url(tmp_path: Path) ->
         assert str(database.engine.url).endswith("b.db")
     finally:
         await database.dispose()
+
+
+FREEZE_PROBE = """
+import asyncio, gc, sys
+from asgi_lifespan import LifespanManager
+from course_app.config import load_settings
+from course_app.main import create_app
+settings = load_settings(_env_file=None, environment=sys.argv[1], jwt_secret="f" * 40,
+                         database_url=sys.argv[2], allowed_hosts="127.0.0.1")
+async def main():
+    async with LifespanManager(create_app(settings)):
+        print(gc.get_freeze_count())
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize(("environment", "frozen"), [("staging", True), ("test", False)])
+def test_server_processes_freeze_their_startup_objects(
+    tmp_path: Path, environment: str, frozen: bool
+) -> None:
+    """In a separate process: freezing inside the test process would keep every later
+    app's cycles alive (the reason tests and notebooks are left alone)."""
+    database = f"sqlite+aiosqlite:///{tmp_path / 'f.db'}"
+    if environment == "staging":  # staging never creates the schema itself
+        migrate = [sys.executable, "-m", "course_app", "migrate"]
+        env = {**os.environ, "DATABASE_URL": database, "ENVIRONMENT": "development"}
+        subprocess.run(migrate, env=env, check=True, capture_output=True, timeout=60)
+    probe = subprocess.run(
+        [sys.executable, "-c", FREEZE_PROBE, environment, database],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert (int(probe.stdout.split()[-1]) > 0) is frozen

@@ -517,3 +517,30 @@ async def test_refresh_token_is_refused_on_user_routes(
     refresh = create_token(settings, str(admin.id), "refresh")
     response = await client.get("/api/users", headers={"Authorization": f"Bearer {refresh}"})
     assert response.status_code == 401
+
+
+# --- sign-up rate limit -------------------------------------------------------------
+
+
+async def test_sign_ups_from_one_address_are_rate_limited(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    for index in range(settings.register_rate_limit):
+        created = await client.post("/api/users", json=signup(email=f"u{index}@example.com"))
+        assert created.status_code == 201
+    limited = await client.post("/api/users", json=signup(email="one-more@example.com"))
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    assert envelope(limited)["code"] == "RATE_LIMITED"
+
+
+async def test_taken_emails_count_against_the_sign_up_limit(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Probing which emails exist (409) is what the limit slows down."""
+    await client.post("/api/users", json=signup())
+    statuses = {
+        (await client.post("/api/users", json=signup())).status_code
+        for _ in range(settings.register_rate_limit)
+    }
+    assert statuses == {409, 429}

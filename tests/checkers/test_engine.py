@@ -153,3 +153,30 @@ def test_check_survives_an_object_with_a_broken_repr(capsys: pytest.CaptureFixtu
     check("99.1", lambda x: Weird())
     out = capsys.readouterr().out
     assert "unrepresentable Weird" in out
+
+
+_released: list[str] = []
+
+
+@exercise("99.5", "resources outlive the cases, then go")
+def _resources(c: Checker, fn: object) -> None:
+    from contextlib import contextmanager
+
+    @contextmanager
+    def resource() -> object:
+        _released.append("opened")
+        yield "handle"
+        _released.append("closed")
+
+    handle = c.enter_context(resource())
+    c.callback(_released.append, "callback")
+    c.equal("fn(handle)", lambda: fn(handle), "HANDLE", hint="upper-case it")  # type: ignore[operator]
+
+
+def test_resources_are_released_in_reverse_order_even_when_a_case_fails() -> None:
+    _released.clear()
+    assert run_check("99.5", str.upper).passed
+    assert _released == ["opened", "callback", "closed"]
+    _released.clear()
+    assert not run_check("99.5", str.lower).passed
+    assert _released == ["opened", "callback", "closed"]

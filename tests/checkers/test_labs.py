@@ -18,7 +18,12 @@ MIN_MUTANTS = 2
 
 
 def mutants(phase: int) -> dict[str, list[str]]:
-    module = importlib.import_module(f"tests.checkers.mutants_phase{phase:02d}")
+    """The phase's mutants; none when its file is missing (then only the count test fails,
+    instead of the whole module failing to collect)."""
+    try:
+        module = importlib.import_module(f"tests.checkers.mutants_phase{phase:02d}")
+    except ModuleNotFoundError:
+        return {}
     table: dict[str, list[str]] = module.MUTANTS
     return table
 
@@ -73,6 +78,8 @@ def test_checker_rejects_the_stub(phase: int, exercise_id: str) -> None:
 
 # a mutant may leave a coroutine un-awaited: that is the very mistake it plays
 @pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
+# a mutant may use the deprecated v1 API: that too is the mistake it plays (lab 03)
+@pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20")
 @pytest.mark.parametrize(("phase", "exercise_id", "index"), all_mutants())
 def test_checker_rejects_the_mutant(phase: int, exercise_id: str, index: int) -> None:
     body = mutants(phase)[exercise_id][index]

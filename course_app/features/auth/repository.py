@@ -66,12 +66,24 @@ class RefreshTokenRepository:
 
     async def delete_expired_for_user(self, user_id: int, *, now: datetime) -> None:
         """Housekeeping at login: an expired token fails its signature check anyway, so
-        its row has nothing left to protect. (A periodic job could purge all users.)"""
+        its row has nothing left to protect. :meth:`purge_expired` does it for everyone."""
         await self.session.execute(
             delete(RefreshToken)
             .where(RefreshToken.user_id == user_id, RefreshToken.expires_at < now)
             .execution_options(synchronize_session=False)
         )
+
+    async def purge_expired(self, *, now: datetime) -> int:
+        """Delete every expired refresh token (``python -m course_app purge-tokens``, run
+        from cron or a Kubernetes CronJob): users who never log in again would otherwise
+        keep their rows forever. Returns how many rows went."""
+        result = await self.session.execute(
+            delete(RefreshToken)
+            .where(RefreshToken.expires_at < now)
+            .execution_options(synchronize_session=False)
+        )
+        assert isinstance(result, CursorResult)
+        return result.rowcount
 
     async def _rowcount(self, statement: Update) -> int:
         result = await self.session.execute(statement)

@@ -6,8 +6,6 @@ it as the one error envelope; routers and services raise these, never ``HTTPExce
 
 from __future__ import annotations
 
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
 from course_app.core.errors import (
     ConflictError,
     NotFoundError,
@@ -66,15 +64,3 @@ class UnsupportedImageTypeError(UnsupportedMediaTypeError):
             "The file is not an accepted image (" + ", ".join(accepted) + ")",
             details={"accepted": accepted},
         )
-
-
-class BodyLimitExceeded(StarletteHTTPException):
-    """Internal signal, raised from ``receive`` while an upload body streams in.
-
-    It must be an ``HTTPException``: FastAPI's body parser re-raises those untouched but
-    turns any other exception into a 400 "error parsing the body". The upload route
-    catches it and raises :class:`ImageTooLargeError`, so clients only ever see the
-    envelope."""
-
-    def __init__(self) -> None:
-        super().__init__(413, "Request body too large")

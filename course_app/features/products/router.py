@@ -7,21 +7,17 @@ credentials, 403 for a normal user).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Final
 
-from fastapi import APIRouter, FastAPI, File, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, FastAPI, File, Path, Query, Response, UploadFile
 from fastapi.responses import FileResponse
-from fastapi.routing import APIRoute
 from starlette import status
-from starlette.types import Message
 
 from course_app.config import Settings
 from course_app.core.errors import ErrorResponse
-from course_app.dependencies import get_app_settings
+from course_app.core.middleware import BodyLimit
 from course_app.features.auth.dependencies import AdminUser
 from course_app.features.products.dependencies import ProductServiceDep
-from course_app.features.products.exceptions import BodyLimitExceeded, ImageTooLargeError
 from course_app.features.products.schemas import (
     MAX_PRODUCT_ID,
     ProductCreate,
@@ -52,63 +48,23 @@ ADMIN_ONLY: Final[Responses] = {
 }
 
 
+IMAGE_PATH: Final = "/api/products/{product_id}/image"
+
+
 def upload_body_limit(settings: Settings) -> int:
     """The whole request may be the file plus its multipart framing, no more."""
     return settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES
 
 
-def declared_length(request: Request) -> int | None:
-    """``Content-Length`` as a number, or ``None`` when absent or malformed (the bytes
-    are counted as they arrive anyway)."""
-    value = request.headers.get("content-length", "")
-    if not (value.isascii() and value.isdigit()):  # "²".isdigit() is True
-        return None
-    # int() refuses strings of 4300+ digits; 16 digits is already beyond any disk.
-    return int(value) if len(value) <= 15 else 10**16
-
-
-class UploadRoute(APIRoute):
-    """An ``APIRoute`` that limits the request body *before* FastAPI parses it.
-
-    The global body limit (``max_body_bytes``) is sized for JSON; uploads get their own,
-    from settings, read per request (so one module-level router serves apps built with
-    different settings). A declared ``Content-Length`` over the limit is refused before
-    a byte is read; a body without one (chunked) is counted as it streams in and cut off
-    at the limit. Either way the answer is the error envelope.
-
-    Why not FastAPI's route ``max_body_size=``: it counts the same way, but answers a
-    declared oversize body with a plain-text 413 that replaces the app's own response,
-    so clients would get two different 413 bodies (checked on FastAPI 0.165).
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def limited_handler(request: Request) -> Response:
-            limit = upload_body_limit(await get_app_settings(request))
-            declared = declared_length(request)
-            if declared is not None and declared > limit:
-                raise ImageTooLargeError(limit)
-            received = 0
-
-            async def counting_receive() -> Message:
-                nonlocal received
-                message = await request.receive()
-                received += len(message.get("body", b""))  # a disconnect carries none
-                if received > limit:
-                    raise BodyLimitExceeded
-                return message
-
-            try:
-                return await handler(Request(request.scope, counting_receive))
-            except BodyLimitExceeded as exc:
-                raise ImageTooLargeError(limit) from exc
-
-        return limited_handler
+def body_limits(settings: Settings) -> list[BodyLimit]:
+    """The upload route's own body limit, enforced by the core body-limit middleware
+    (``create_app`` passes it there): a ``Content-Length`` over it is refused before a
+    byte is read, a chunked body is cut off at it, and the file itself is held to
+    ``max_upload_bytes`` by the storage while it streams to disk."""
+    return [BodyLimit("POST", IMAGE_PATH, upload_body_limit(settings))]
 
 
 router = APIRouter(prefix="/api/products", tags=["products"])
-upload_router = APIRouter(prefix="/api/products", tags=["products"], route_class=UploadRoute)
 
 
 # --- public reads --------------------------------------------------------------------
@@ -228,7 +184,7 @@ async def delete_product(
     await service.delete(product_id)
 
 
-@upload_router.post(
+@router.post(
     "/{product_id}/image",
     summary="Upload or replace the product's image (admin)",
     responses={
@@ -250,4 +206,3 @@ async def upload_product_image(
 
 def include_products(app: FastAPI) -> None:
     app.include_router(router)
-    app.include_router(upload_router)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, status
 
 from course_app.core.errors import ErrorResponse
-from course_app.features.auth.dependencies import AdminUser, CurrentUser, require_role
+from course_app.features.auth.dependencies import AdminUser, ClientIP, CurrentUser, require_role
 from course_app.features.users.dependencies import UserServiceDep
 from course_app.features.users.models import Role
 from course_app.features.users.schemas import (
@@ -52,10 +52,17 @@ admin_only = Depends(require_role(Role.ADMIN))
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Register an account",
-    responses={**_422, status.HTTP_409_CONFLICT: _error("The email is already registered")},
+    responses={
+        **_422,
+        status.HTTP_409_CONFLICT: _error("The email is already registered"),
+        status.HTTP_429_TOO_MANY_REQUESTS: {
+            **_error("Too many sign-ups from this address; see Retry-After"),
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        },
+    },
 )
-async def register(body: UserCreate, service: UserServiceDep) -> UserResponse:
-    return await service.register(body)
+async def register(body: UserCreate, service: UserServiceDep, ip: ClientIP) -> UserResponse:
+    return await service.register(body, client_ip=ip)
 
 
 # "/me" is declared before "/{user_id}": routes match in order, and "me" is not an int.

@@ -42,8 +42,19 @@ class UserService:
         self.users = UserRepository(session)
         self.tokens = RefreshTokenRepository(session)
 
-    async def register(self, data: UserCreate) -> UserResponse:
-        """Create a ``user``-role account. The role is not the caller's to choose."""
+    async def register(self, data: UserCreate, *, client_ip: str) -> UserResponse:
+        """Create a ``user``-role account. The role is not the caller's to choose.
+
+        Sign-ups are rate-limited per address: each one costs an Argon2 hash (CPU and
+        memory on purpose) and a row, and the 409 for a taken email is an enumeration
+        oracle that must not answer at machine speed."""
+        retry_after = await self.limiter.hit(
+            f"register:{client_ip}",
+            self.settings.register_rate_limit,
+            self.settings.register_rate_window_seconds,
+        )
+        if retry_after:
+            raise RateLimitError(retry_after)
         # The look-up gives the common case a clear 409 without paying for a hash; the
         # unique index (IntegrityError) still decides when two sign-ups race.
         if await self.users.get_by_email(data.email) is not None:

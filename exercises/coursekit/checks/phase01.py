@@ -17,16 +17,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from coursekit.checking import Checker, exercise
+from coursekit.settings import course_settings
 
 MEMORY_DB = "sqlite+aiosqlite:///:memory:"
 
 
 def _course_app(**overrides: Any) -> Any:
     """A real course_app app with test settings; quiet logs so check output stays readable."""
-    from course_app.config import load_settings
     from course_app.main import create_app
 
-    settings = load_settings(database_url=MEMORY_DB, log_level="WARNING", **overrides)
+    settings = course_settings(database_url=MEMORY_DB, log_level="WARNING", **overrides)
     return create_app(settings)
 
 

@@ -7,12 +7,11 @@ hidden for the duration of a case and restored afterwards (also on a time-out), 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from coursekit.checking import Checker, exercise
+from coursekit.settings import course_settings, hidden_environment
 
 MASK = "**********"
 SECRET = "lab02-signing-secret-not-for-production-0123456789"  # noqa: S105 - public test value
@@ -20,37 +19,6 @@ DB_PASSWORD = "pa55word-lab02"  # noqa: S105 - a fake password the checks look f
 PG_URL = f"postgresql+asyncpg://shop:{DB_PASSWORD}@db.invalid:5432/shop"  # never connected
 MEMORY_DB = "sqlite+aiosqlite:///:memory:"
 PAYMENT_KEY = "sk_live_lab02_0123456789abcdef"
-
-
-@contextmanager
-def _environment(
-    values: Mapping[str, str], *, hide: Iterable[str] = (), prefix: str = ""
-) -> Iterator[None]:
-    """Hide the variables named in ``hide`` (any case) or starting with ``prefix``, set
-    ``values``, and restore ``os.environ`` exactly afterwards."""
-    saved = dict(os.environ)
-    hidden = {name.lower() for name in hide}
-    try:
-        for name in list(os.environ):
-            lowered = name.lower()
-            if lowered in hidden or (prefix and lowered.startswith(prefix.lower())):
-                del os.environ[name]
-        os.environ.update(values)
-        yield
-    finally:
-        for name in set(os.environ) - set(saved):
-            del os.environ[name]
-        for name, value in saved.items():
-            if os.environ.get(name) != value:
-                os.environ[name] = value
-
-
-def _course_settings(**values: Any) -> Any:
-    """A ``course_app`` Settings built from ``values`` only (no environment, no .env)."""
-    from course_app.config import Settings
-
-    with _environment({}, hide=Settings.model_fields):
-        return Settings(_env_file=None, **values)
 
 
 # --- 2.1 ---------------------------------------------------------------------------------
@@ -75,7 +43,7 @@ def _check_2_1(c: Checker, shop_settings: Any) -> None:
         return
 
     def build(env: Mapping[str, str] | None = None, **kwargs: Any) -> Any:
-        with _environment(env or {}, hide=_SHOP_FIELDS, prefix="SHOP_"):
+        with hidden_environment(env or {}, hide=_SHOP_FIELDS, prefix="SHOP_"):
             return shop_settings(_env_file=None, **kwargs)
 
     def summary(settings: Any) -> tuple[Any, ...]:
@@ -278,7 +246,7 @@ def _check_2_2(c: Checker, redact: Any) -> None:
 
 def _check_settings_dump(c: Checker, redact: Callable[[Any], Any]) -> None:
     def dump() -> Any:
-        settings = _course_settings(
+        settings = course_settings(
             jwt_secret=SECRET, database_url=PG_URL, redis_url="redis://:hunter2@cache:6379/0"
         )
         return redact(settings.model_dump())
@@ -316,7 +284,7 @@ def _public(settings: Any) -> dict[str, Any]:
 def _check_2_3(c: Checker, build_app: Any, dependency: Any) -> None:
     from fastapi import FastAPI
 
-    staging = _course_settings(
+    staging = course_settings(
         app_name="Lab Shop (staging)",
         environment="staging",
         debug=True,
@@ -326,7 +294,7 @@ def _check_2_3(c: Checker, build_app: Any, dependency: Any) -> None:
         access_token_expire_minutes=20,
         log_level="WARNING",
     )
-    production = _course_settings(
+    production = course_settings(
         app_name="Lab Shop",
         environment="production",
         jwt_secret=SECRET,
@@ -449,7 +417,7 @@ def _check_2_4(c: Checker, add_cors: Any) -> None:
         """Build create_app(settings) + add_cors for ``values``; a running client, or None."""
 
         def build() -> Any:
-            settings = _course_settings(database_url=MEMORY_DB, log_level="WARNING", **values)
+            settings = course_settings(database_url=MEMORY_DB, log_level="WARNING", **values)
             # course_app installs its own CORS from the settings: build the app without
             # origins, so every CORS header in the answers comes from the learner's code
             app = create_app(settings.model_copy(update={"cors_origins": []}))
