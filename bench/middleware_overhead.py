@@ -4,7 +4,7 @@ In-process and at the ASGI boundary (no HTTP client, no sockets): each app is ca
 directly with a minimal HTTP scope, so the number is the stack's own cost, not a
 client's. Three apps, measured in the same run, interleaved in rounds:
 
-* bare     FastAPI with only `GET /health` (the same handler);
+* bare     FastAPI with only `GET /health`: course_app's own handler and response model;
 * seed     the seeds' stack: request-id on `BaseHTTPMiddleware`, structlog through the
            stdlib logging module, CORS, GZip, TrustedHost;
 * routes   `create_app()` with its middleware removed: the app's routes and handlers only,
@@ -44,12 +44,12 @@ ASGI = Callable[[dict[str, Any], Callable[[], Awaitable[dict[str, Any]]], Callab
 
 
 def bare_app() -> FastAPI:
+    """A bare FastAPI app with the same route: course_app's own ``/health`` handler (and
+    so its response model), registered on a plain ``FastAPI()``."""
+    from course_app.features.health.router import health
+
     app = FastAPI()
-
-    @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok", "version": "0.1.0"}
-
+    app.get("/health")(health)
     return app
 
 

@@ -282,7 +282,8 @@ assert len(lines_of(request_id)) == len(log_records()) - before == 2
 # **Incoming ids.** A gateway or another service may already have given the request an id;
 # keeping it lets one search follow a request across services. But the header is *input*:
 # `course_app` keeps it only when it is 8–128 characters of `A-Z a-z 0-9 . _ : -`, and
-# generates a fresh `uuid4().hex` otherwise.
+# generates a fresh one otherwise: `secrets.token_hex(16)`, 32 random hex characters like
+# `uuid4().hex`, at a third of the cost (no `UUID` object is built).
 
 # %%
 candidates = {
@@ -794,8 +795,8 @@ print(log_records()[-1]["event"])
 #   seed's stdlib factory with an unconfigured `logging` dropped every `info` line and
 #   rendered every `debug` line only to throw it away (measured above).
 # - **Request ids** come from one pure ASGI middleware: a well-formed `X-Request-ID` is kept,
-#   anything else replaced by `uuid4().hex`; the id is bound with
-#   `bound_contextvars(...)`, echoed in the response header, stored in
+#   anything else replaced by `secrets.token_hex(16)`; the id is bound with
+#   `bind_contextvars(...)` (reset by token at the end), echoed in the response header, stored in
 #   `request.state.request_id`, and appears in every log line and error envelope.
 # - **One access line per request**, written in a `finally`: method, path, route template,
 #   status, duration — a crash is logged as 500, with the same id as its traceback.

@@ -173,11 +173,21 @@ assert outermost_first[outermost_first.index(ours[0]):][: len(ours)] == ours
 # | `ExceptionTelemetryMiddleware`, `AppBodyLimitMiddleware` | FastAPI | framework internals (FastAPI's optional `max_body_size`; unset here) |
 # | `RequestContextMiddleware` | course_app | first of ours: every response below it, refusals included, gets an id, an access line and a metric |
 # | `TrustedHostMiddleware` | course_app | refuse a forged `Host` before any work is done or any body is read |
-# | `CORSMiddleware` | Starlette | answers preflights, and must wrap every response (errors too), or the browser hides a 4xx from the front end |
-# | `SecurityHeadersMiddleware` | course_app | `nosniff`, `DENY`, CSP on every response, errors included |
+# | `SecurityHeadersMiddleware` | course_app | `nosniff`, `DENY`, CSP on every response, errors and CORS preflights included; it also completes `Vary` (below) |
+# | `CORSMiddleware` | Starlette's, entered only by requests with an `Origin` | answers preflights, and wraps every cross-origin response (errors too), or the browser hides a 4xx from the front end |
 # | `BodySizeLimitMiddleware` | course_app | before anything *reads* the body |
-# | `GZipMiddleware` | Starlette | innermost of ours: it compresses what the app wrote; the layers outside it only touch the status and headers, so a compressed body costs them nothing |
+# | `GZipMiddleware` | Starlette's, entered only by requests that accept gzip | innermost of ours: it compresses what the app wrote; the layers outside it only touch the status and headers, so a compressed body costs them nothing |
 # | `ExceptionMiddleware` | Starlette | innermost: turns `HTTPException` and the app's errors into responses, so every middleware above sees an ordinary response |
+#
+# **Layers that skip what they cannot change.** Starlette's CORS layer parses the headers and
+# wraps `send` for *every* request, although without an `Origin` header all it adds is
+# `Vary: Origin`; its GZip layer holds back every response start until the first body chunk,
+# although without `Accept-Encoding: gzip` all it may add is `Vary: Accept-Encoding`.
+# Probes, same-origin calls and server-to-server clients send neither header. So
+# `course_app` subclasses both with a one-line test in front (`_has_header`), and
+# `SecurityHeadersMiddleware`, which sees every response, merges `Origin, Accept-Encoding`
+# into `Vary` once: caches still key on both, and the common request skips two layers
+# (bench/README.md measures the stack).
 #
 # And the seed's rate limiter? `course_app` has no rate-limit *middleware*: the login limit
 # is keyed on client IP **and** email, which only the login handler knows, so the service

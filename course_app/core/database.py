@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from course_app.config import Settings
+from course_app.core.sqlite import one_trip_aiosqlite
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",  # readers do not block the writer
@@ -99,7 +100,9 @@ def build_engine(url: str, *, echo: bool = False, **pool: Any) -> AsyncEngine:
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo)
+        # one thread trip per statement instead of four (course_app/core/sqlite.py)
+        module = {"module": one_trip_aiosqlite()} if parsed.get_driver_name() == "aiosqlite" else {}
+        engine = create_async_engine(url, echo=echo, **module)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)

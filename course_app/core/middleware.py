@@ -8,17 +8,17 @@ endpoint and in every log line of the request.
 from __future__ import annotations
 
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import structlog
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.cors import CORSMiddleware as StarletteCORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware as StarletteGZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -72,7 +72,8 @@ class RequestContextMiddleware:
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
                 break
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        # 128 random bits as 32 hex characters, like uuid4().hex without building a UUID
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else secrets.token_hex(16)
         # The server gives each request its own shallow copy of the lifespan state (ASGI
         # spec), so this is per request, and outer layers (the 500 handler) see it too.
         scope.setdefault("state", {})["request_id"] = request_id
@@ -111,9 +112,23 @@ class SecurityHeadersMiddleware:
     """Headers every API response should carry; HSTS only where HTTPS is the rule.
 
     The headers are encoded once, here; per response the wrapper only appends the ones
-    the endpoint did not set itself (an endpoint's own value wins)."""
+    the endpoint did not set itself (an endpoint's own value wins).
 
-    def __init__(self, app: ASGIApp, *, hsts: bool, docs_paths: Iterable[str] = ()) -> None:
+    ``vary`` lists the request headers responses depend on: ``Origin`` when CORS is on,
+    ``Accept-Encoding`` when compression is. The CORS and GZip layers below only run for
+    requests they can change (see ``CORSMiddleware``), so this layer, which sees every
+    response, merges those tokens into ``Vary`` once: a shared cache never serves one
+    origin's (or one encoding's) response to another.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        hsts: bool,
+        docs_paths: Iterable[str] = (),
+        vary: Sequence[str] = (),
+    ) -> None:
         self.app = app
         self.docs_paths = tuple(docs_paths)
         headers = {
@@ -124,6 +139,9 @@ class SecurityHeadersMiddleware:
         }
         if hsts:
             headers["strict-transport-security"] = HSTS
+        self.vary = tuple(vary)
+        if self.vary:
+            headers["vary"] = ", ".join(self.vary)
         self.headers = [(name.encode(), value.encode()) for name, value in headers.items()]
         # The interactive docs load scripts and styles; the JSON API needs none.
         self.strict_headers = [
@@ -142,11 +160,69 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
                 present = {name.lower() for name, _ in headers}
+                if self.vary and b"vary" in present:
+                    headers = merge_vary(headers, self.vary)
                 headers.extend(item for item in extra if item[0] not in present)
                 message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def merge_vary(
+    headers: list[tuple[bytes, bytes]], tokens: Sequence[str]
+) -> list[tuple[bytes, bytes]]:
+    """One ``Vary`` header holding the response's own tokens and ``tokens``, each once
+    (compared case-insensitively, as HTTP field names are)."""
+    values: list[str] = []
+    rest = []
+    for name, value in headers:
+        if name.lower() == b"vary":
+            values.extend(v.strip() for v in value.decode("latin-1").split(",") if v.strip())
+        else:
+            rest.append((name, value))
+    seen = {v.lower() for v in values}
+    values.extend(t for t in tokens if t.lower() not in seen)
+    return [*rest, (b"vary", ", ".join(values).encode("latin-1"))]
+
+
+def _has_header(scope: Scope, name: bytes, containing: bytes = b"") -> bool:
+    # a plain loop: any() over a generator costs more than the few headers it scans
+    for key, value in scope["headers"]:  # noqa: SIM110
+        if key == name and containing in value.lower():
+            return True
+    return False
+
+
+class CORSMiddleware(StarletteCORSMiddleware):
+    """Starlette's CORS, entered only by requests that carry an ``Origin`` header.
+
+    Without one, Starlette's layer changes nothing but ``Vary: Origin`` (which
+    ``SecurityHeadersMiddleware`` adds to every response), yet it parses the headers and
+    wraps ``send`` on every request. Same-origin calls, probes and server-to-server
+    clients send no ``Origin``: they skip the layer entirely.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not _has_header(scope, b"origin"):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+class GZipMiddleware(StarletteGZipMiddleware):
+    """Starlette's GZip, entered only by requests that accept gzip.
+
+    For any other request Starlette's layer compresses nothing: it only adds
+    ``Vary: Accept-Encoding`` (``SecurityHeadersMiddleware`` does that for every response),
+    after wrapping ``send`` and holding back the response start until the first body chunk.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not _has_header(scope, b"accept-encoding", b"gzip"):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 class TrustedHostMiddleware:
@@ -305,18 +381,18 @@ def install_middleware(
 ) -> None:
     """The whole stack, outermost first once added (``add_middleware`` prepends):
 
-    request id + access log → trusted host → CORS → security headers → body limit → gzip.
+    request id + access log → trusted host → security headers → CORS → body limit → gzip.
+
+    Security headers sit outside CORS and GZip so that they see, and complete, the
+    ``Vary`` those layers set (and CORS preflight answers get the headers too).
     """
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, route_limits=body_limits
     )
-    app.add_middleware(
-        SecurityHeadersMiddleware,
-        hsts=settings.environment is Environment.PRODUCTION,
-        docs_paths=("/docs",) if settings.serve_docs else (),
-    )
+    vary = ["Accept-Encoding"]
     if settings.cors_origins:
+        vary.insert(0, "Origin")
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
@@ -325,5 +401,11 @@ def install_middleware(
             allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
             expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
         )
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        hsts=settings.environment is Environment.PRODUCTION,
+        docs_paths=("/docs",) if settings.serve_docs else (),
+        vary=vary,
+    )
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)

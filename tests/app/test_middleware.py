@@ -20,6 +20,7 @@ from course_app.core.middleware import (
     BodySizeLimitMiddleware,
     BodyTooLargeError,
     TrustedHostMiddleware,
+    merge_vary,
 )
 from course_app.main import create_app
 
@@ -229,6 +230,94 @@ async def test_large_responses_are_gzipped(client: httpx.AsyncClient) -> None:
     response = await client.get("/openapi.json", headers={"Accept-Encoding": "gzip"})
     assert response.headers["content-encoding"] == "gzip"
     assert response.json()["info"]["title"]  # httpx decompressed it
+
+
+def vary_tokens(response: httpx.Response) -> list[str]:
+    values = response.headers.get_list("vary")
+    return [token.strip() for value in values for token in value.split(",") if token.strip()]
+
+
+async def test_a_request_without_origin_or_gzip_still_gets_the_full_vary(tmp_path: Path) -> None:
+    """CORS and GZip are skipped for it, yet caches must key on both headers."""
+    settings = make_settings(tmp_path, cors_origins="https://shop.example")
+    async for client in open_client(build(settings)):
+        response = await client.get("/health", headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    assert vary_tokens(response) == ["Origin", "Accept-Encoding"]
+    assert "access-control-allow-origin" not in response.headers
+    assert "content-encoding" not in response.headers
+
+
+async def test_cross_origin_response_names_each_vary_token_once(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, cors_origins="https://shop.example")
+    async for client in open_client(build(settings)):
+        response = await client.get(
+            "/openapi.json",
+            headers={"Origin": "https://shop.example", "Accept-Encoding": "gzip"},
+        )
+    assert response.headers["access-control-allow-origin"] == "https://shop.example"
+    assert response.headers["content-encoding"] == "gzip"
+    assert sorted(vary_tokens(response)) == ["Accept-Encoding", "Origin"]
+
+
+async def test_a_disallowed_origin_gets_no_cors_headers_but_the_vary(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, cors_origins="https://shop.example")
+    async for client in open_client(build(settings)):
+        response = await client.get("/health", headers={"Origin": "https://evil.example"})
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers
+    assert vary_tokens(response).count("Origin") == 1
+
+
+async def test_preflight_answers_carry_the_security_headers(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, cors_origins="https://shop.example")
+    async for client in open_client(build(settings)):
+        response = await client.options(
+            "/api/products",
+            headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"},
+        )
+    assert response.status_code == 200
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_without_cors_origins_vary_names_accept_encoding_only(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/health")
+    assert vary_tokens(response) == ["Accept-Encoding"]
+
+
+async def test_small_responses_to_gzip_clients_stay_plain(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in response.headers  # under minimum_size: not worth it
+    assert vary_tokens(response) == ["Accept-Encoding"]
+
+
+async def test_large_responses_are_not_gzipped_for_clients_that_do_not_ask(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/openapi.json", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in response.headers
+    assert response.json()["info"]["title"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ([], "Origin"),
+        ([(b"vary", b"Cookie")], "Cookie, Origin"),
+        ([(b"Vary", b"origin, Cookie"), (b"vary", b" ")], "origin, Cookie"),
+        ([(b"vary", b"Accept-Encoding"), (b"x-a", b"1")], "Accept-Encoding, Origin"),
+    ],
+)
+def test_merge_vary_names_each_token_once(
+    headers: list[tuple[bytes, bytes]], expected: str
+) -> None:
+    merged = merge_vary(headers, ["Origin"])
+    assert [value for name, value in merged if name == b"vary"] == [expected.encode()]
+    assert [item for item in merged if item[0].lower() != b"vary"] == [
+        item for item in headers if item[0].lower() != b"vary"
+    ]
 
 
 # --- body size ----------------------------------------------------------------------------
