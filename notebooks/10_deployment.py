@@ -355,6 +355,12 @@ def running(argv: list[str], env: dict[str, str], port: int) -> Iterator[subproc
             stop(process)
 
 # %%
+def events(log_text: str) -> list[str]:
+    """The `event` of every JSON line the server wrote (uvicorn's own lines are plain text)."""
+    return [json.loads(line).get("event", "") for line in log_text.splitlines()
+            if line.startswith("{")]
+
+
 port = free_port()
 image_env = {**STAGING_ENV, "HOST": "127.0.0.1", "PORT": str(port), "WORKERS": "2",
              "LOG_LEVEL": "INFO"}
@@ -363,13 +369,13 @@ with running([sys.executable, "-m", "course_app"], image_env, port) as image:
     health_answer = httpx.get(f"http://127.0.0.1:{port}/health").json()
     print("GET /health ->", health_answer)
     deadline = time.monotonic() + 30  # /health answered: wait for the *second* worker too
-    while log_path.read_text(encoding="utf-8").count('"event": "startup"') < 2:
+    while events(log_path.read_text(encoding="utf-8")).count("startup") < 2:
         assert time.monotonic() < deadline, "the second worker did not start in 30 s"
         time.sleep(0.1)
 log_text = log_path.read_text(encoding="utf-8")
 print("worker processes started:", log_text.count("Started server process"))
-print("lifespans started:", log_text.count('"event": "startup"'),
-      "| shut down:", log_text.count('"event": "shutdown"'))
+print("lifespans started:", events(log_text).count("startup"),
+      "| shut down:", events(log_text).count("shutdown"))
 print("supervisor exit status after SIGTERM:", image.returncode)
 
 # %% [markdown]
