@@ -95,11 +95,14 @@ def seed_app() -> FastAPI:
 
 
 def course_app_instance(tmp: str) -> FastAPI:
+    """course_app as deployed (staging: JSON logs, an allowed host, CORS for one origin,
+    the garbage collector's start-up freeze), on a SQLite file the probe never touches."""
     settings = load_settings(
         _env_file=None,
-        environment="test",
+        environment="staging",
         database_url=f"sqlite+aiosqlite:///{tmp}/bench.db",
-        log_json=True,
+        jwt_secret="bench-" + "k" * 40,
+        allowed_hosts="127.0.0.1",
         cors_origins="https://shop.example",
     )
     return create_app(settings)
