@@ -10,6 +10,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from redis import Redis
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from course_app.config import Settings, load_settings
 from course_app.features.users.models import Role
@@ -85,6 +86,25 @@ async def test_a_hit_does_not_query_the_database(
     stale = await get(client)
     assert cache_of(stale) == "hit"
     assert stale.json()["total"] == 0
+
+
+async def test_a_hit_opens_no_session_and_a_miss_opens_one(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listing's catalog opens a session only on a miss: a hit costs the cache read
+    alone (bench/README.md measures what a per-request session costs)."""
+    opened: list[int] = []
+    make_session = async_sessionmaker.__call__
+
+    def counting(self: Any, **kwargs: Any) -> Any:
+        opened.append(1)
+        return make_session(self, **kwargs)
+
+    monkeypatch.setattr(async_sessionmaker, "__call__", counting)
+    assert cache_of(await get(client, page_size=7)) == "miss"
+    assert len(opened) == 1
+    assert cache_of(await get(client, page_size=7)) == "hit"
+    assert len(opened) == 1
 
 
 async def test_an_empty_page_is_cached_as_a_hit(client: httpx.AsyncClient) -> None:

@@ -1,6 +1,6 @@
 """Dependencies of the ``products`` feature: the service, built per request from the
-shared session, cache and settings (tests replace any of them with
-``app.dependency_overrides``).
+shared session, cache and settings, and the catalog (the cached public listing), built
+without a session (tests replace any of them with ``app.dependency_overrides``).
 
 They are ``async def`` although they await nothing: FastAPI runs a plain ``def``
 dependency in a worker thread, a thread hop per request for no benefit."""
@@ -11,8 +11,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from course_app.dependencies import CacheDep, SessionDep, SettingsDep
-from course_app.features.products.service import ProductService
+from course_app.dependencies import CacheDep, DatabaseDep, SessionDep, SettingsDep
+from course_app.features.products.service import ProductCatalog, ProductService
 from course_app.features.products.storage import ImageStorage
 
 
@@ -30,3 +30,12 @@ async def get_product_service(
 
 
 ProductServiceDep = Annotated[ProductService, Depends(get_product_service)]
+
+
+async def get_product_catalog(
+    database: DatabaseDep, cache: CacheDep, settings: SettingsDep
+) -> ProductCatalog:
+    return ProductCatalog(database, cache, cache_ttl=settings.cache_ttl_seconds)
+
+
+ProductCatalogDep = Annotated[ProductCatalog, Depends(get_product_catalog)]

@@ -17,7 +17,7 @@ from course_app.config import Settings
 from course_app.core.errors import ErrorResponse
 from course_app.core.middleware import BodyLimit
 from course_app.features.auth.dependencies import AdminUser
-from course_app.features.products.dependencies import ProductServiceDep
+from course_app.features.products.dependencies import ProductCatalogDep, ProductServiceDep
 from course_app.features.products.schemas import (
     MAX_PRODUCT_ID,
     ProductCreate,
@@ -88,11 +88,11 @@ router = APIRouter(prefix="/api/products", tags=["products"])
 async def list_products(
     query: Annotated[ProductListQuery, Query()],
     page: PageDep,
-    service: ProductServiceDep,
+    catalog: ProductCatalogDep,
 ) -> Response:
     """Filter, sort and page the catalogue. Pages are cached as serialized JSON, so a
     hit is returned as raw bytes; ``response_model`` keeps the schema in OpenAPI."""
-    listing = await service.list_public(query, page)
+    listing = await catalog.list_public(query, page)
     return Response(
         content=listing.body,
         media_type="application/json",

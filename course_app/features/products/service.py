@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from course_app.core.cache import Cache
+from course_app.core.database import Database
 from course_app.core.logging import get_logger
 from course_app.features.products.exceptions import (
     DuplicateSkuError,
@@ -58,6 +59,51 @@ class ImageFile:
     media_type: str
 
 
+class ProductCatalog:
+    """The public listing, cache first: a hit touches neither a session nor the database.
+
+    It is not a ``ProductService`` method because that service is built on the request's
+    session, and a session handed out by a dependency costs about as much as a whole cache
+    hit (FastAPI opens it before the handler and closes it after, under a cancel-shield,
+    even when nothing used it: bench/README.md measures it). The catalog opens a session
+    only on a miss, for the two queries, and closes it at once.
+    """
+
+    def __init__(self, database: Database, cache: Cache, *, cache_ttl: int) -> None:
+        self.database = database
+        self.cache = cache
+        self.cache_ttl = cache_ttl
+
+    async def list_public(self, query: ProductListQuery, page: PageParams) -> CachedBody:
+        """The JSON body of one listing page, from the cache when possible.
+
+        What is cached is the *serialized* page: a hit costs one cache read and no
+        database, no ORM and no Pydantic work at all. ``is not None`` (not the seed's
+        ``if cached:``) makes an empty page a hit too. Writes (``ProductService``) drop the
+        whole namespace, so a changed product never stays listed at its old price.
+        """
+        key = f"list:page={page.page}:size={page.page_size}:{query.cache_key()}"
+        cached = await self.cache.get(CACHE_NAMESPACE, key)
+        if cached is not None:
+            return CachedBody(cached, hit=True)
+        async with self.database.sessions() as session:
+            products, total = await ProductRepository(session).list_public(
+                query, offset=page.offset, limit=page.limit
+            )
+            body = (
+                Page[ProductResponse](
+                    items=[ProductResponse.from_product(product) for product in products],
+                    total=total,
+                    page=page.page,
+                    page_size=page.page_size,
+                )
+                .model_dump_json()
+                .encode()
+            )
+        await self.cache.set(CACHE_NAMESPACE, key, body, self.cache_ttl)
+        return CachedBody(body, hit=False)
+
+
 class ProductService:
     def __init__(
         self, session: AsyncSession, cache: Cache, storage: ImageStorage, *, cache_ttl: int
@@ -69,34 +115,6 @@ class ProductService:
         self.cache_ttl = cache_ttl
 
     # --- public reads ------------------------------------------------------------
-
-    async def list_public(self, query: ProductListQuery, page: PageParams) -> CachedBody:
-        """The JSON body of one listing page, from the cache when possible.
-
-        What is cached is the *serialized* page: a hit costs one cache read and no
-        database, no ORM and no Pydantic work at all. ``is not None`` (not the seed's
-        ``if cached:``) makes an empty page a hit too. A hit never opens a database
-        connection: the session connects lazily, on its first query.
-        """
-        key = f"list:page={page.page}:size={page.page_size}:{query.cache_key()}"
-        cached = await self.cache.get(CACHE_NAMESPACE, key)
-        if cached is not None:
-            return CachedBody(cached, hit=True)
-        products, total = await self.repository.list_public(
-            query, offset=page.offset, limit=page.limit
-        )
-        body = (
-            Page[ProductResponse](
-                items=[ProductResponse.from_product(product) for product in products],
-                total=total,
-                page=page.page,
-                page_size=page.page_size,
-            )
-            .model_dump_json()
-            .encode()
-        )
-        await self.cache.set(CACHE_NAMESPACE, key, body, self.cache_ttl)
-        return CachedBody(body, hit=False)
 
     async def feed(self, cursor: str | None, limit: int) -> CursorPage[ProductResponse]:
         """Keyset pagination by id; the cursor is opaque to clients."""
