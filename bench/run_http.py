@@ -4,7 +4,7 @@ Starts three uvicorn servers (1 worker each) on 127.0.0.1, seeds their databases
 then drives each endpoint with ``wrk`` (fixed duration and connections) one at a time,
 and prints a Markdown table (requests/s, p50 and p99 latency, ratio to the bare list).
 
-    .venv/bin/python bench/run_http.py [--duration 10] [--connections 16] [--out bench/results.md]
+    .venv/bin/python bench/run_http.py [--duration 10] [--rounds 3] [--connections 16] [--out bench/results.md]
 
 Targets 127.0.0.1 only; every run is bounded by --duration. Needs ``wrk`` (Debian: wrk)
 and the ``bench`` extra (sqlmodel, for the tutorial baseline).
@@ -18,6 +18,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -116,6 +117,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load first")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians reported")
     parser.add_argument("--out", type=Path, default=None, help="write the Markdown table here")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -167,15 +169,30 @@ def main() -> int:
             # warm-up, same for every server: connections opened, caches filled, first-call
             # costs (imports, compiled queries) paid before the clock starts
             run_wrk(name, url, args.warmup, args.connections, headers)
-            results.append(run_wrk(name, url, args.duration, args.connections, headers))
-            print(f"{name}: {results[-1].requests_per_s:.0f} req/s", file=sys.stderr)
+        # Rounds interleave the endpoints, so a slow spell of a shared machine lands on all
+        # of them instead of on whichever ran at that moment; each figure is the median.
+        rounds: dict[str, list[Result]] = {name: [] for name, _, _ in plan}
+        for round_number in range(1, args.rounds + 1):
+            for name, url, headers in plan:
+                rounds[name].append(run_wrk(name, url, args.duration, args.connections, headers))
+                print(f"round {round_number} {name}: {rounds[name][-1].requests_per_s:.0f} req/s",
+                      file=sys.stderr)
+        for name, url, _ in plan:
+            runs = rounds[name]
+            results.append(Result(
+                name, url,
+                statistics.median(r.requests_per_s for r in runs),
+                statistics.median(r.p50_ms for r in runs),
+                statistics.median(r.p99_ms for r in runs),
+                sum(r.errors for r in runs),
+            ))
     bare_rps = results[0].requests_per_s
     tutorial_rps = results[1].requests_per_s
     lines = [
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node() or 'this machine'} "
         f"({os.cpu_count()} cores, Python {platform.python_version()}); uvicorn 1 worker each, "
         f"wrk -t2 -c{args.connections} -d{args.duration}s after {args.warmup}s of warm-up, "
-        "all on 127.0.0.1.",
+        f"medians of {args.rounds} interleaved rounds, all on 127.0.0.1.",
         "",
         "| endpoint | req/s | p50 ms | p99 ms | errors | × bare | × tutorial |",
         "|---|---:|---:|---:|---:|---:|---:|",

@@ -23,6 +23,7 @@ from course_app.core.cache import (
     MemoryCache,
     NullCache,
     RedisCache,
+    SingleFlight,
 )
 from course_app.core.database import Database, open_database
 from course_app.core.errors import install_error_handlers
@@ -55,6 +56,7 @@ class State(TypedDict):
     cache: Cache
     rate_limiter: RateLimiter
     notifier: Notifier
+    cache_fills: SingleFlight[bytes]
 
 
 def freeze_startup_objects() -> None:
@@ -106,6 +108,7 @@ def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncConte
                 "cache": cache,
                 "rate_limiter": limiter,
                 "notifier": notifier,
+                "cache_fills": SingleFlight(),  # one refill per expired key, not one per request
             }
         log.info("shutdown")
 

@@ -11,8 +11,10 @@ blocks Redis) and no ``SCAN`` loop on the write path.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import Protocol
+from collections.abc import Callable, Coroutine
+from typing import Any, Generic, Protocol, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -20,6 +22,7 @@ from redis.exceptions import RedisError
 from course_app.core.logging import get_logger
 
 log = get_logger(__name__)
+T = TypeVar("T")
 
 
 class Cache(Protocol):
@@ -150,3 +153,37 @@ class RedisCache:
 
     async def close(self) -> None:
         await self.redis.aclose()
+
+
+class SingleFlight(Generic[T]):
+    """Concurrent misses for one key share one computation (request coalescing).
+
+    When a popular entry expires, every request that arrives before it is refilled
+    misses: with 16 concurrent clients, 16 identical database queries run at once (a
+    cache stampede), each slower for the others, and the tail latency jumps
+    (bench/README.md). ``run(key, compute)`` starts ``compute`` once per key and lets
+    every concurrent caller await the same result or exception.
+
+    The computation runs in a task of its own, awaited through ``asyncio.shield``: a
+    caller that is cancelled (its client hung up) stops waiting without cancelling the
+    others' result. Per process; workers of a deployment each fill once.
+    """
+
+    def __init__(self) -> None:
+        self._flights: dict[str, asyncio.Task[T]] = {}
+
+    def in_flight(self, key: str) -> bool:
+        return key in self._flights
+
+    async def run(self, key: str, compute: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = asyncio.create_task(compute())
+            self._flights[key] = flight
+            flight.add_done_callback(lambda done: self._landed(key, done))
+        return await asyncio.shield(flight)
+
+    def _landed(self, key: str, flight: asyncio.Task[T]) -> None:
+        self._flights.pop(key, None)
+        if not flight.cancelled():
+            flight.exception()  # retrieved: no "never retrieved" warning if nobody waited

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +13,14 @@ from asgi_lifespan import LifespanManager
 from redis.asyncio import Redis
 
 from course_app.config import load_settings
-from course_app.core.cache import Cache, FailOpenCache, MemoryCache, NullCache, RedisCache
+from course_app.core.cache import (
+    Cache,
+    FailOpenCache,
+    MemoryCache,
+    NullCache,
+    RedisCache,
+    SingleFlight,
+)
 from course_app.core.rate_limit import (
     FallbackRateLimiter,
     MemoryRateLimiter,
@@ -193,3 +202,92 @@ async def test_the_app_uses_the_fallback_limiter_with_redis(tmp_path: Path) -> N
         limiter = manager._state["rate_limiter"]
         assert isinstance(limiter, FallbackRateLimiter)
         assert isinstance(limiter.primary, RedisRateLimiter)
+
+
+# --- SingleFlight: one refill per key --------------------------------------------------------
+
+
+async def test_concurrent_callers_share_one_computation() -> None:
+    flights: SingleFlight[str] = SingleFlight()
+    calls = 0
+
+    async def compute() -> str:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)
+        return f"page {calls}"
+
+    results = await asyncio.gather(*(flights.run("k", compute) for _ in range(8)))
+    assert results == ["page 1"] * 8
+    assert calls == 1
+    assert not flights.in_flight("k")  # released once it landed
+    assert await flights.run("k", compute) == "page 2"  # a later miss computes again
+
+
+async def test_different_keys_do_not_wait_for_each_other() -> None:
+    flights: SingleFlight[str] = SingleFlight()
+
+    async def compute(key: str) -> str:
+        await asyncio.sleep(0.01)
+        return key
+
+    assert await asyncio.gather(*(flights.run(k, lambda k=k: compute(k)) for k in "abc")) == [
+        "a",
+        "b",
+        "c",
+    ]
+
+
+async def test_a_failure_reaches_every_waiter_and_is_not_remembered() -> None:
+    flights: SingleFlight[str] = SingleFlight()
+    attempts = 0
+
+    async def flaky() -> str:
+        nonlocal attempts
+        attempts += 1
+        await asyncio.sleep(0.01)
+        if attempts == 1:
+            raise ConnectionError("database down")
+        return "fresh"
+
+    outcomes = await asyncio.gather(
+        *(flights.run("k", flaky) for _ in range(3)), return_exceptions=True
+    )
+    assert [type(o).__name__ for o in outcomes] == ["ConnectionError"] * 3
+    assert await flights.run("k", flaky) == "fresh"  # the error was not cached
+    assert attempts == 2
+
+
+async def test_a_cancelled_caller_does_not_cancel_the_others() -> None:
+    flights: SingleFlight[str] = SingleFlight()
+    started = asyncio.Event()
+
+    async def slow() -> str:
+        started.set()
+        await asyncio.sleep(0.05)
+        return "done"
+
+    first = asyncio.ensure_future(flights.run("k", slow))
+    await started.wait()
+    second = asyncio.ensure_future(flights.run("k", slow))
+    await asyncio.sleep(0)
+    first.cancel()  # the client that started the refill hung up
+    assert await second == "done"
+    with pytest.raises(asyncio.CancelledError):
+        await first
+
+
+async def test_an_unawaited_failure_is_retrieved(caplog: pytest.LogCaptureFixture) -> None:
+    flights: SingleFlight[str] = SingleFlight()
+
+    async def boom() -> str:
+        await asyncio.sleep(0.01)
+        raise RuntimeError("nobody is listening")
+
+    caller = asyncio.ensure_future(flights.run("k", boom))
+    await asyncio.sleep(0)
+    caller.cancel()
+    await asyncio.sleep(0.05)  # the flight fails with nobody awaiting it
+    gc.collect()
+    assert "never retrieved" not in caplog.text
+    assert not flights.in_flight("k")

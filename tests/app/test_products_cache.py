@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,19 @@ async def get(
     return response
 
 
+def count_sessions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """From now on, every session any sessionmaker opens appends to the returned list."""
+    opened: list[int] = []
+    make_session = async_sessionmaker.__call__
+
+    def counting(self: Any, **kwargs: Any) -> Any:
+        opened.append(1)
+        return make_session(self, **kwargs)
+
+    monkeypatch.setattr(async_sessionmaker, "__call__", counting)
+    return opened
+
+
 def cache_of(response: httpx.Response) -> str:
     return response.headers["X-Cache"]
 
@@ -93,14 +107,7 @@ async def test_a_hit_opens_no_session_and_a_miss_opens_one(
 ) -> None:
     """The listing's catalog opens a session only on a miss: a hit costs the cache read
     alone (bench/README.md measures what a per-request session costs)."""
-    opened: list[int] = []
-    make_session = async_sessionmaker.__call__
-
-    def counting(self: Any, **kwargs: Any) -> Any:
-        opened.append(1)
-        return make_session(self, **kwargs)
-
-    monkeypatch.setattr(async_sessionmaker, "__call__", counting)
+    opened = count_sessions(monkeypatch)
     assert cache_of(await get(client, page_size=7)) == "miss"
     assert len(opened) == 1
     assert cache_of(await get(client, page_size=7)) == "hit"
@@ -250,3 +257,54 @@ async def test_two_app_processes_share_only_a_redis_cache(
     ):
         expected = "hit" if cache_backend == "redis" else "miss"
         assert cache_of(await get(other)) == expected
+
+
+async def test_concurrent_misses_share_one_refill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stampede: 8 requests for a page that is not cached arrive together. One of them
+    queries the database; the others wait for its result instead of querying too."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'stampede.db'}"
+    settings = load_settings(
+        _env_file=None, environment="test", database_url=url, jwt_secret=STRONG_SECRET
+    )
+    app = create_app(settings)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
+        ) as client,
+    ):
+        await create_product(url, name="Lamp")
+        opened = count_sessions(monkeypatch)
+        responses = await asyncio.gather(*(client.get("/api/products") for _ in range(8)))
+        assert [r.status_code for r in responses] == [200] * 8
+        assert {r.content for r in responses} == {responses[0].content}
+        assert [cache_of(r) for r in responses] == ["miss"] * 8
+        assert len(opened) == 1  # one refill for eight misses
+        assert cache_of(await get(client)) == "hit"
+
+
+async def test_without_a_cache_every_request_reads_the_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CACHE_ENABLED=false means fresh reads: concurrent requests are not coalesced."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'nocache.db'}"
+    settings = load_settings(
+        _env_file=None,
+        environment="test",
+        database_url=url,
+        jwt_secret=STRONG_SECRET,
+        cache_enabled=False,
+    )
+    app = create_app(settings)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
+        ) as client,
+    ):
+        opened = count_sessions(monkeypatch)
+        responses = await asyncio.gather(*(client.get("/api/products") for _ in range(4)))
+    assert [r.status_code for r in responses] == [200] * 4
+    assert len(opened) == 4

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from course_app.dependencies import CacheDep, DatabaseDep, SessionDep, SettingsDep
+from course_app.dependencies import CacheDep, CacheFillsDep, DatabaseDep, SessionDep, SettingsDep
 from course_app.features.products.service import ProductCatalog, ProductService
 from course_app.features.products.storage import ImageStorage
 
@@ -33,9 +33,14 @@ ProductServiceDep = Annotated[ProductService, Depends(get_product_service)]
 
 
 async def get_product_catalog(
-    database: DatabaseDep, cache: CacheDep, settings: SettingsDep
+    database: DatabaseDep, cache: CacheDep, fills: CacheFillsDep, settings: SettingsDep
 ) -> ProductCatalog:
-    return ProductCatalog(database, cache, cache_ttl=settings.cache_ttl_seconds)
+    return ProductCatalog(
+        database,
+        cache,
+        fills if settings.cache_enabled else None,  # no cache, no shared refills either
+        cache_ttl=settings.cache_ttl_seconds,
+    )
 
 
 ProductCatalogDep = Annotated[ProductCatalog, Depends(get_product_catalog)]

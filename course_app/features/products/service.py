@@ -13,7 +13,7 @@ from typing import Final
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from course_app.core.cache import Cache
+from course_app.core.cache import Cache, SingleFlight
 from course_app.core.database import Database
 from course_app.core.logging import get_logger
 from course_app.features.products.exceptions import (
@@ -69,9 +69,17 @@ class ProductCatalog:
     only on a miss, for the two queries, and closes it at once.
     """
 
-    def __init__(self, database: Database, cache: Cache, *, cache_ttl: int) -> None:
+    def __init__(
+        self,
+        database: Database,
+        cache: Cache,
+        fills: SingleFlight[bytes] | None,
+        *,
+        cache_ttl: int,
+    ) -> None:
         self.database = database
         self.cache = cache
+        self.fills = fills
         self.cache_ttl = cache_ttl
 
     async def list_public(self, query: ProductListQuery, page: PageParams) -> CachedBody:
@@ -79,13 +87,21 @@ class ProductCatalog:
 
         What is cached is the *serialized* page: a hit costs one cache read and no
         database, no ORM and no Pydantic work at all. ``is not None`` (not the seed's
-        ``if cached:``) makes an empty page a hit too. Writes (``ProductService``) drop the
-        whole namespace, so a changed product never stays listed at its old price.
+        ``if cached:``) makes an empty page a hit too. Concurrent misses for one page share
+        one refill (``SingleFlight``): an expired popular page costs one query, not one
+        per waiting request. Writes (``ProductService``) drop the whole namespace, so a
+        changed product never stays listed at its old price.
         """
         key = f"list:page={page.page}:size={page.page_size}:{query.cache_key()}"
         cached = await self.cache.get(CACHE_NAMESPACE, key)
         if cached is not None:
             return CachedBody(cached, hit=True)
+        if self.fills is None:  # caching is off: every request reads the database itself
+            return CachedBody(await self._fill(key, query, page), hit=False)
+        body = await self.fills.run(key, lambda: self._fill(key, query, page))
+        return CachedBody(body, hit=False)
+
+    async def _fill(self, key: str, query: ProductListQuery, page: PageParams) -> bytes:
         async with self.database.sessions() as session:
             products, total = await ProductRepository(session).list_public(
                 query, offset=page.offset, limit=page.limit
@@ -101,7 +117,7 @@ class ProductCatalog:
                 .encode()
             )
         await self.cache.set(CACHE_NAMESPACE, key, body, self.cache_ttl)
-        return CachedBody(body, hit=False)
+        return body
 
 
 class ProductService:
