@@ -629,6 +629,13 @@ assert queries_on < queries_off
 # many filter combinations) gets far less, and a short TTL less again. Measure your hit
 # ratio in production (count `X-Cache` in the access log) before quoting one.
 #
+# **When a popular page expires**, every request that arrives before it is refilled misses:
+# with 16 clients, 16 identical queries run at once and slow each other down (a *cache
+# stampede*). `course_app`'s listing coalesces them: `SingleFlight` in `core/cache.py` runs
+# one refill per key and lets the other misses await its result. In `bench/run_http.py` this
+# took the cached listing's p99 from about 98 ms to 11 ms (one run each). With
+# `CACHE_ENABLED=false` there is no coalescing either: every request reads the database.
+#
 # Now the write path. An admin changes a price; the next read must not serve the old page.
 
 # %%
