@@ -130,10 +130,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    include_health(app)  # first: the probes are matched before anything else
     metrics = install_metrics(app)
     # added last = outermost; a feature with its own body limit declares it here
     install_middleware(app, settings, metrics=metrics, body_limits=product_body_limits(settings))
-    include_health(app)
     include_auth(app)
     include_users(app)
     include_products(app)

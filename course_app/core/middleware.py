@@ -24,7 +24,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from course_app.config import Environment, Settings, check_host_pattern
-from course_app.core.logging import get_logger
+from course_app.core.logging import AccessLog
 
 if TYPE_CHECKING:
     from course_app.core.metrics import Metrics
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 REQUEST_ID_HEADER = "X-Request-ID"
 HSTS = "max-age=63072000; includeSubDomains"  # two years: browsers then refuse plain HTTP
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
-access_log = get_logger("course_app.access")
 
 
 def route_template(scope: Scope) -> str:
@@ -59,9 +58,9 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, metrics: Metrics | None = None) -> None:
         self.app = app
         self.metrics = metrics
-        # Bound once, with the logging configuration of the app that built this stack
+        # Built once, with the logging configuration of the app that built this stack
         # (an unbound module-level logger re-assembles its processors on every call).
-        self.log = access_log.bind()
+        self.log = AccessLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -148,6 +147,7 @@ class SecurityHeadersMiddleware:
             *self.headers,
             (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
         ]
+        self.names = frozenset(name for name, _ in self.strict_headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -160,9 +160,12 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
                 present = {name.lower() for name, _ in headers}
-                if self.vary and b"vary" in present:
-                    headers = merge_vary(headers, self.vary)
-                headers.extend(item for item in extra if item[0] not in present)
+                if present.isdisjoint(self.names):  # the usual case: append them all
+                    headers += extra
+                else:
+                    if self.vary and b"vary" in present:
+                        headers = merge_vary(headers, self.vary)
+                    headers += [item for item in extra if item[0] not in present]
                 message["headers"] = headers
             await send(message)
 
