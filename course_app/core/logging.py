@@ -15,10 +15,9 @@ from course_app.config import Settings
 
 
 def _dumps(value: object, default: Callable[[Any], Any] | None = None, **_: object) -> str:
-    """structlog's JSON serializer, by orjson: the access line is written on every request,
-    and orjson renders it several times faster than ``json.dumps`` (bench/README.md).
-    Non-string keys are allowed; anything orjson cannot render goes through structlog's
-    fallback (``default=``, its ``repr``)."""
+    """structlog's JSON serializer, by orjson: several times faster than ``json.dumps``
+    for a typical line (bench/README.md). Non-string keys are allowed; anything orjson
+    cannot render goes through structlog's fallback (``default=``, its ``repr``)."""
     return orjson.dumps(value, default=default, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
@@ -67,12 +66,12 @@ class AccessLog:
     While the configured chain is exactly the JSON one ``configure_logging`` builds, the
     line is rendered here, with orjson, into the configured output: the same keys in the
     same order and the same values as that chain would give (the call's fields,
-    ``event``, the request's contextvars, ``level``, an ISO-8601 UTC ``timestamp``), at
-    about a quarter of the cost: an access line carries no exception and no stack, so it
-    needs none of the chain's other steps (tests/app/test_logging.py renders both ways
-    and compares). Under any other configuration (the console renderer in development,
-    ``structlog.testing.capture_logs`` in tests, a processor added by you) the line goes
-    through structlog unchanged.
+    ``event``, the request's contextvars, ``level``, an ISO-8601 UTC ``timestamp``) for
+    about half the cost per request (bench/README.md): an access line carries no exception
+    and no stack, so it needs none of the chain's other steps (tests/app/test_logging.py
+    renders both ways and compares). Under any other configuration (the console renderer
+    in development, ``structlog.testing.capture_logs`` in tests, a processor added by
+    you) the line goes through structlog unchanged.
 
     Built from the configuration current at construction, like a bound logger: the
     middleware stack creates one when it is built, at the app's start.

@@ -19,7 +19,7 @@ from course_app import __main__ as entry
 from course_app.config import Settings, get_settings, load_settings
 from course_app.core.database import Database, build_engine
 from course_app.core.logging import configure_logging, get_logger
-from course_app.main import create_app
+from course_app.main import GIL_SWITCH_INTERVAL, create_app
 from coursekit.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -193,12 +193,12 @@ FREEZE_PROBE = """
 import asyncio, gc, sys
 from asgi_lifespan import LifespanManager
 from course_app.config import load_settings
-from course_app.main import create_app
+from course_app.main import GIL_SWITCH_INTERVAL, create_app
 settings = load_settings(_env_file=None, environment=sys.argv[1], jwt_secret="f" * 40,
                          database_url=sys.argv[2], allowed_hosts="127.0.0.1")
 async def main():
     async with LifespanManager(create_app(settings)):
-        print(gc.get_freeze_count())
+        print(gc.get_freeze_count(), sys.getswitchinterval())
 asyncio.run(main())
 """
 
@@ -208,7 +208,8 @@ def test_server_processes_freeze_their_startup_objects(
     tmp_path: Path, environment: str, frozen: bool
 ) -> None:
     """In a separate process: freezing inside the test process would keep every later
-    app's cycles alive (the reason tests and notebooks are left alone)."""
+    app's cycles alive (the reason tests and notebooks are left alone). The GIL switch
+    interval is shortened in the same step, for servers only."""
     database = f"sqlite+aiosqlite:///{tmp_path / 'f.db'}"
     if environment == "staging":  # staging never creates the schema itself
         migrate = [sys.executable, "-m", "course_app", "migrate"]
@@ -222,4 +223,6 @@ def test_server_processes_freeze_their_startup_objects(
         check=False,
     )
     assert probe.returncode == 0, probe.stderr
-    assert (int(probe.stdout.split()[-1]) > 0) is frozen
+    freeze_count, interval = probe.stdout.split()[-2:]
+    assert (int(freeze_count) > 0) is frozen
+    assert float(interval) == (GIL_SWITCH_INTERVAL if frozen else 0.005)
