@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from course_app.config import Settings
-from course_app.core.cache import Cache, SingleFlight
+from course_app.core.cache import Cache
 from course_app.core.database import Database
 from course_app.core.notifications import Notifier
 from course_app.core.rate_limit import RateLimiter
@@ -53,11 +53,6 @@ async def get_cache(connection: HTTPConnection) -> Cache:
     return cache
 
 
-async def get_cache_fills(connection: HTTPConnection) -> SingleFlight[bytes]:
-    fills: SingleFlight[bytes] = connection.state.cache_fills
-    return fills
-
-
 async def get_rate_limiter(connection: HTTPConnection) -> RateLimiter:
     limiter: RateLimiter = connection.state.rate_limiter
     return limiter
@@ -72,6 +67,5 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 CacheDep = Annotated[Cache, Depends(get_cache)]
-CacheFillsDep = Annotated[SingleFlight[bytes], Depends(get_cache_fills)]
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
 NotifierDep = Annotated[Notifier, Depends(get_notifier)]
