@@ -13,7 +13,9 @@ client's. Three apps, measured in the same run, interleaved in rounds:
            trusted host, CORS, security headers, body limit, gzip, error handlers.
 
 Logs go to /dev/null (rendering them is part of the cost; the terminal is not).
-Run: .venv/bin/python bench/middleware_overhead.py [--requests 20000]
+``--layers`` adds one row per middleware layer: course_app with that one layer removed, so
+the difference to ``course`` is what the layer costs.
+Run: .venv/bin/python bench/middleware_overhead.py [--requests 5000] [--rounds 5] [--layers]
 """
 
 from __future__ import annotations
@@ -148,7 +150,7 @@ async def measure(app: Any, state: dict[str, Any], requests: int) -> float:
     return (time.perf_counter() - started) / requests
 
 
-async def main(requests: int, rounds: int) -> dict[str, float]:
+async def main(requests: int, rounds: int, layers: bool = False) -> dict[str, float]:
     import tempfile
 
     from asgi_lifespan import LifespanManager
@@ -162,6 +164,11 @@ async def main(requests: int, rounds: int) -> dict[str, float]:
         routes_only.user_middleware.clear()  # same routes and handlers, no middleware
         apps["routes"] = routes_only
         apps["course"] = course_app_instance(tmp)
+        if layers:
+            for index, middleware in enumerate(apps["course"].user_middleware):
+                without = course_app_instance(tmp)
+                del without.user_middleware[index]
+                apps[f"-{middleware.cls.__name__}"] = without
         results: dict[str, list[float]] = {name: [] for name in apps}
         async with contextlib.AsyncExitStack() as stack:
             states: dict[str, dict[str, Any]] = {}
@@ -178,10 +185,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--layers", action="store_true", help="also: course_app minus each layer")
     args = parser.parse_args()
-    medians = asyncio.run(main(args.requests, args.rounds))
+    medians = asyncio.run(main(args.requests, args.rounds, args.layers))
     bare, routes = medians["bare"], medians["routes"]
-    print(f"{'app':<8} {'µs/request':>11} {'× bare':>8} {'× routes':>9}")
+    width = max(len(name) for name in medians)
+    print(f"{'app':<{width}} {'µs/request':>11} {'× bare':>8} {'× routes':>9}")
     for name, seconds in medians.items():
-        print(f"{name:<8} {seconds * 1e6:>11.1f} {seconds / bare:>8.2f} {seconds / routes:>9.2f}")
+        print(f"{name:<{width}} {seconds * 1e6:>11.1f} {seconds / bare:>8.2f} {seconds / routes:>9.2f}")
     sys.exit(0)

@@ -147,7 +147,6 @@ class SecurityHeadersMiddleware:
             *self.headers,
             (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
         ]
-        self.names = frozenset(name for name, _ in self.strict_headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -160,12 +159,9 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
                 present = {name.lower() for name, _ in headers}
-                if present.isdisjoint(self.names):  # the usual case: append them all
-                    headers += extra
-                else:
-                    if self.vary and b"vary" in present:
-                        headers = merge_vary(headers, self.vary)
-                    headers += [item for item in extra if item[0] not in present]
+                if self.vary and b"vary" in present:
+                    headers = merge_vary(headers, self.vary)
+                headers.extend(item for item in extra if item[0] not in present)
                 message["headers"] = headers
             await send(message)
 
