@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from course_app.config import Settings, load_settings
 from course_app.main import create_app
+from tests.app.factories import app_client
 from tests.conftest import POSTGRES_URL, need_service
 
 STRONG_SECRET = "x" * 48
@@ -58,10 +58,5 @@ def app(settings: Settings) -> FastAPI:
 @pytest.fixture
 async def client(app: FastAPI, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     await reset_schema(database_url)
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
-        ) as http,
-    ):
+    async with app_client(app) as http:
         yield http

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from itertools import count
 from typing import TypeVar
 
+import httpx
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from course_app.config import Settings
@@ -17,6 +22,18 @@ from course_app.features.users.models import Role, User
 DEFAULT_PASSWORD = "correct horse battery"
 _sequence = count(1)
 T = TypeVar("T")
+
+
+@asynccontextmanager
+async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An async client for ``app`` with its lifespan running (as a server would run it)."""
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
+        ) as client,
+    ):
+        yield client
 
 
 async def insert(database_url: str, row: T) -> T:

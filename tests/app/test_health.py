@@ -8,13 +8,13 @@ from contextlib import asynccontextmanager
 import anyio
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy.engine import make_url
 
 from course_app import __version__
 from course_app.config import load_settings
 from course_app.core.database import Database
 from course_app.main import create_app
+from tests.app.factories import app_client
 
 pytestmark = pytest.mark.anyio
 
@@ -39,12 +39,7 @@ async def test_ready_is_503_with_a_body_when_the_database_is_down() -> None:
         database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none",
     )
     app = create_app(settings)
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
-        ) as client,
-    ):
+    async with app_client(app) as client:
         response = await client.get("/ready")
         liveness = await client.get("/health")
     assert response.status_code == 503

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from redis import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -17,7 +16,7 @@ from course_app.config import Settings, load_settings
 from course_app.features.users.models import Role
 from course_app.main import create_app
 from tests.app.conftest import STRONG_SECRET
-from tests.app.factories import auth_headers, create_product, create_user
+from tests.app.factories import app_client, auth_headers, create_product, create_user
 from tests.app.test_uploads import png_bytes
 from tests.conftest import REDIS_URL, need_service
 
@@ -249,12 +248,7 @@ async def test_two_app_processes_share_only_a_redis_cache(
     other only with Redis; each ``MemoryCache`` belongs to one process."""
     assert cache_of(await get(client)) == "miss"
     second_process = create_app(settings)
-    async with (
-        LifespanManager(second_process) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
-        ) as other,
-    ):
+    async with app_client(second_process) as other:
         expected = "hit" if cache_backend == "redis" else "miss"
         assert cache_of(await get(other)) == expected
 
@@ -269,12 +263,7 @@ async def test_concurrent_misses_share_one_refill(
         _env_file=None, environment="test", database_url=url, jwt_secret=STRONG_SECRET
     )
     app = create_app(settings)
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
-        ) as client,
-    ):
+    async with app_client(app) as client:
         await create_product(url, name="Lamp")
         opened = count_sessions(monkeypatch)
         responses = await asyncio.gather(*(client.get("/api/products") for _ in range(8)))
@@ -298,12 +287,7 @@ async def test_without_a_cache_every_request_reads_the_database(
         cache_enabled=False,
     )
     app = create_app(settings)
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://testserver"
-        ) as client,
-    ):
+    async with app_client(app) as client:
         opened = count_sessions(monkeypatch)
         responses = await asyncio.gather(*(client.get("/api/products") for _ in range(4)))
     assert [r.status_code for r in responses] == [200] * 4
