@@ -7,6 +7,12 @@ Invalidation uses *versioned namespaces* instead of deleting keys by pattern: a 
 ``<namespace>:v<version>:<key>``, and ``invalidate(namespace)`` bumps the version, so
 every old entry becomes unreachable at once and expires on its own. No ``KEYS`` (which
 blocks Redis) and no ``SCAN`` loop on the write path.
+
+A refill must store its value under the version it *started* from: read the version,
+read the database, ``set(..., version=that)``. Otherwise a write that lands while the
+database is being read bumps the version, and the refill files the page it read before
+the write under the new version, where it is served until its TTL runs out.
+``get`` and ``set`` take the version for that reason (``None``: the current one).
 """
 
 from __future__ import annotations
@@ -23,12 +29,19 @@ from course_app.core.logging import get_logger
 
 log = get_logger(__name__)
 T = TypeVar("T")
+UNKNOWN_VERSION = -1  # FailOpenCache: the shared store did not answer
 
 
 class Cache(Protocol):
-    async def get(self, namespace: str, key: str) -> bytes | None: ...
+    async def version(self, namespace: str) -> int: ...
 
-    async def set(self, namespace: str, key: str, value: bytes, ttl: int) -> None: ...
+    async def get(
+        self, namespace: str, key: str, *, version: int | None = None
+    ) -> bytes | None: ...
+
+    async def set(
+        self, namespace: str, key: str, value: bytes, ttl: int, *, version: int | None = None
+    ) -> None: ...
 
     async def invalidate(self, namespace: str) -> None: ...
 
@@ -43,11 +56,16 @@ class MemoryCache:
         self._data: dict[str, tuple[float, bytes]] = {}
         self._versions: dict[str, int] = {}
 
-    def _key(self, namespace: str, key: str) -> str:
-        return f"{namespace}:v{self._versions.get(namespace, 0)}:{key}"
+    def _key(self, namespace: str, key: str, version: int | None) -> str:
+        if version is None:
+            version = self._versions.get(namespace, 0)
+        return f"{namespace}:v{version}:{key}"
 
-    async def get(self, namespace: str, key: str) -> bytes | None:
-        full = self._key(namespace, key)
+    async def version(self, namespace: str) -> int:
+        return self._versions.get(namespace, 0)
+
+    async def get(self, namespace: str, key: str, *, version: int | None = None) -> bytes | None:
+        full = self._key(namespace, key, version)
         entry = self._data.get(full)
         if entry is None:
             return None
@@ -57,10 +75,14 @@ class MemoryCache:
             return None
         return value
 
-    async def set(self, namespace: str, key: str, value: bytes, ttl: int) -> None:
+    async def set(
+        self, namespace: str, key: str, value: bytes, ttl: int, *, version: int | None = None
+    ) -> None:
+        if version is not None and version != self._versions.get(namespace, 0):
+            return  # invalidated since the caller read: nobody could ever read this entry
         if len(self._data) >= self.max_entries:
             self._evict()
-        self._data[self._key(namespace, key)] = (time.monotonic() + ttl, value)
+        self._data[self._key(namespace, key, version)] = (time.monotonic() + ttl, value)
 
     async def invalidate(self, namespace: str) -> None:
         self._versions[namespace] = self._versions.get(namespace, 0) + 1
@@ -83,10 +105,15 @@ class NullCache:
     """Caches nothing (``CACHE_ENABLED=false``): for debugging, and to measure what the
     cache is worth with everything else unchanged."""
 
-    async def get(self, namespace: str, key: str) -> bytes | None:
+    async def version(self, namespace: str) -> int:
+        return 0
+
+    async def get(self, namespace: str, key: str, *, version: int | None = None) -> bytes | None:
         return None
 
-    async def set(self, namespace: str, key: str, value: bytes, ttl: int) -> None:
+    async def set(
+        self, namespace: str, key: str, value: bytes, ttl: int, *, version: int | None = None
+    ) -> None:
         return None
 
     async def invalidate(self, namespace: str) -> None:
@@ -107,16 +134,29 @@ class FailOpenCache:
     def __init__(self, inner: Cache) -> None:
         self.inner = inner
 
-    async def get(self, namespace: str, key: str) -> bytes | None:
+    async def version(self, namespace: str) -> int:
         try:
-            return await self.inner.get(namespace, key)
+            return await self.inner.version(namespace)
+        except (RedisError, OSError) as exc:
+            log.warning("cache_unavailable", operation="version", error=type(exc).__name__)
+            return UNKNOWN_VERSION
+
+    async def get(self, namespace: str, key: str, *, version: int | None = None) -> bytes | None:
+        if version == UNKNOWN_VERSION:
+            return None
+        try:
+            return await self.inner.get(namespace, key, version=version)
         except (RedisError, OSError) as exc:
             log.warning("cache_unavailable", operation="get", error=type(exc).__name__)
             return None
 
-    async def set(self, namespace: str, key: str, value: bytes, ttl: int) -> None:
+    async def set(
+        self, namespace: str, key: str, value: bytes, ttl: int, *, version: int | None = None
+    ) -> None:
+        if version == UNKNOWN_VERSION:
+            return  # the version could not be read: storing could file a stale value
         try:
-            await self.inner.set(namespace, key, value, ttl)
+            await self.inner.set(namespace, key, value, ttl, version=version)
         except (RedisError, OSError) as exc:
             log.warning("cache_unavailable", operation="set", error=type(exc).__name__)
 
@@ -137,16 +177,23 @@ class RedisCache:
         self.redis = redis
         self.prefix = prefix
 
-    async def _key(self, namespace: str, key: str) -> str:
-        version = await self.redis.get(f"{self.prefix}:{namespace}:version")
-        return f"{self.prefix}:{namespace}:v{int(version or 0)}:{key}"
+    async def version(self, namespace: str) -> int:
+        return int(await self.redis.get(f"{self.prefix}:{namespace}:version") or 0)
 
-    async def get(self, namespace: str, key: str) -> bytes | None:
-        value = await self.redis.get(await self._key(namespace, key))
+    async def _key(self, namespace: str, key: str, version: int | None) -> str:
+        if version is None:
+            version = await self.version(namespace)
+        return f"{self.prefix}:{namespace}:v{version}:{key}"
+
+    async def get(self, namespace: str, key: str, *, version: int | None = None) -> bytes | None:
+        value = await self.redis.get(await self._key(namespace, key, version))
         return value if isinstance(value, bytes) or value is None else value.encode()
 
-    async def set(self, namespace: str, key: str, value: bytes, ttl: int) -> None:
-        await self.redis.set(await self._key(namespace, key), value, ex=ttl)
+    async def set(
+        self, namespace: str, key: str, value: bytes, ttl: int, *, version: int | None = None
+    ) -> None:
+        # Under an old version the entry is unreachable, stored or not (and expires).
+        await self.redis.set(await self._key(namespace, key, version), value, ex=ttl)
 
     async def invalidate(self, namespace: str) -> None:
         await self.redis.incr(f"{self.prefix}:{namespace}:version")

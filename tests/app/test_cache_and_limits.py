@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from course_app.config import load_settings
 from course_app.core.cache import (
+    UNKNOWN_VERSION,
     Cache,
     FailOpenCache,
     MemoryCache,
@@ -75,6 +76,24 @@ async def test_invalidate_drops_a_whole_namespace_only(cache: Cache) -> None:
     assert await cache.get("users", "a") == b"3"
     await cache.set("products", "a", b"4", ttl=30)  # the new version works as usual
     assert await cache.get("products", "a") == b"4"
+
+
+async def test_a_value_read_before_an_invalidation_is_never_served(cache: Cache) -> None:
+    """A refill stores under the version it began from: if a write invalidated the
+    namespace meanwhile, the value it stores is out of reach."""
+    version = await cache.version("products")
+    await cache.invalidate("products")  # a write lands while the database is read
+    assert await cache.version("products") == version + 1
+    await cache.set("products", "page=1", b"old", ttl=30, version=version)
+    assert await cache.get("products", "page=1") is None
+    assert await cache.get("products", "page=1", version=version + 1) is None
+
+
+async def test_set_and_get_at_the_current_version_are_the_plain_calls(cache: Cache) -> None:
+    version = await cache.version("products")
+    await cache.set("products", "k", b"v", ttl=30, version=version)
+    assert await cache.get("products", "k") == b"v"
+    assert await cache.get("products", "k", version=version) == b"v"
 
 
 async def test_entries_expire(cache: Cache) -> None:
@@ -146,7 +165,20 @@ async def test_a_dead_redis_is_a_miss_not_an_error() -> None:
     assert await cache.get("products", "k") is None
     await cache.set("products", "k", b"v", ttl=30)
     await cache.invalidate("products")
+    assert await cache.version("products") == UNKNOWN_VERSION
     await cache.close()
+
+
+async def test_an_unknown_version_is_a_miss_and_stores_nothing() -> None:
+    """When the version could not be read, storing could file a stale page under the
+    current version: FailOpenCache neither reads nor writes with it."""
+    inner = MemoryCache()
+    cache = FailOpenCache(inner)
+    await cache.set("products", "k", b"v", ttl=30)
+    assert await cache.get("products", "k", version=UNKNOWN_VERSION) is None
+    await cache.set("products", "j", b"w", ttl=30, version=UNKNOWN_VERSION)
+    assert await inner.get("products", "j") is None
+    assert await cache.get("products", "k") == b"v"
 
 
 class _Unreachable:

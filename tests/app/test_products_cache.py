@@ -13,6 +13,7 @@ from redis import Redis
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from course_app.config import Settings, load_settings
+from course_app.features.products.repository import ProductRepository
 from course_app.features.users.models import Role
 from course_app.main import create_app
 from tests.app.conftest import STRONG_SECRET
@@ -251,6 +252,45 @@ async def test_two_app_processes_share_only_a_redis_cache(
     async with app_client(second_process) as other:
         expected = "hit" if cache_backend == "redis" else "miss"
         assert cache_of(await get(other)) == expected
+
+
+async def test_a_write_during_a_refill_does_not_leave_the_old_page_cached(
+    client: httpx.AsyncClient, admin: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refill reads the database, a write lands, then the refill stores what it
+    read. Stored under the version it began from, that page is unreachable: the next
+    request misses and sees the write. A request arriving after the write does not
+    share the old refill either."""
+    created = await client.post(
+        "/api/products", json={"sku": "LAMP-9", "name": "Lamp", "price_cents": 100}, headers=admin
+    )
+    product_id = created.json()["id"]
+    read, release = asyncio.Event(), asyncio.Event()
+    original = ProductRepository.list_public
+
+    async def slow_first_read(self: ProductRepository, *args: Any, **kwargs: Any) -> Any:
+        rows = await original(self, *args, **kwargs)
+        if not read.is_set():  # only the first refill is held back, after its read
+            read.set()
+            await release.wait()
+        return rows
+
+    monkeypatch.setattr(ProductRepository, "list_public", slow_first_read)
+    before = asyncio.create_task(get(client))
+    try:
+        await asyncio.wait_for(read.wait(), 10)
+        patched = await client.patch(
+            f"/api/products/{product_id}", json={"price_cents": 250}, headers=admin
+        )
+        assert patched.status_code == 200
+        # after the write, while the old refill is held back: it must not wait for it
+        during = await asyncio.wait_for(get(client), 10)
+    finally:
+        release.set()
+    assert (await before).json()["items"][0]["price_cents"] == 100  # it read before the write
+    assert during.json()["items"][0]["price_cents"] == 250
+    after = await get(client)
+    assert after.json()["items"][0]["price_cents"] == 250  # never the held-back page
 
 
 async def test_concurrent_misses_share_one_refill(

@@ -85,23 +85,34 @@ class ProductCatalog:
     async def list_public(self, query: ProductListQuery, page: PageParams) -> CachedBody:
         """The JSON body of one listing page, from the cache when possible.
 
-        What is cached is the *serialized* page: a hit costs one cache read and no
-        database, no ORM and no Pydantic work at all. ``is not None`` (not the seed's
-        ``if cached:``) makes an empty page a hit too. Concurrent misses for one page share
-        one refill (``SingleFlight``): an expired popular page costs one query, not one
-        per waiting request. Writes (``ProductService``) drop the whole namespace, so a
-        changed product never stays listed at its old price.
+        What is cached is the *serialized* page: a hit costs the namespace's version and
+        one cache read, and no database, no ORM and no Pydantic work at all. ``is not
+        None`` (not the seed's ``if cached:``) makes an empty page a hit too. Concurrent
+        misses for one page share one refill (``SingleFlight``): an expired popular page
+        costs one query, not one per waiting request. Writes (``ProductService``) drop
+        the whole namespace, so a changed product never stays listed at its old price,
+        not even when the write lands while a refill is reading the database (the refill
+        stores under the version it began from, and later requests do not join it).
         """
         key = f"list:page={page.page}:size={page.page_size}:{query.cache_key()}"
-        cached = await self.cache.get(CACHE_NAMESPACE, key)
+        # The version this request reads, and its refill stores under: a write during
+        # the refill makes the stored page unreachable instead of stale (core/cache.py).
+        version = await self.cache.version(CACHE_NAMESPACE)
+        cached = await self.cache.get(CACHE_NAMESPACE, key, version=version)
         if cached is not None:
             return CachedBody(cached, hit=True)
         if self.fills is None:  # caching is off: every request reads the database itself
-            return CachedBody(await self._fill(key, query, page), hit=False)
-        body = await self.fills.run(key, lambda: self._fill(key, query, page))
+            return CachedBody(await self._fill(key, version, query, page), hit=False)
+        # Keyed by version too: a request that arrives after a write never shares the
+        # refill of one that began before it.
+        body = await self.fills.run(
+            f"v{version}:{key}", lambda: self._fill(key, version, query, page)
+        )
         return CachedBody(body, hit=False)
 
-    async def _fill(self, key: str, query: ProductListQuery, page: PageParams) -> bytes:
+    async def _fill(
+        self, key: str, version: int, query: ProductListQuery, page: PageParams
+    ) -> bytes:
         async with self.database.sessions() as session:
             products, total = await ProductRepository(session).list_public(
                 query, offset=page.offset, limit=page.limit
@@ -116,7 +127,7 @@ class ProductCatalog:
                 .model_dump_json()
                 .encode()
             )
-        await self.cache.set(CACHE_NAMESPACE, key, body, self.cache_ttl)
+        await self.cache.set(CACHE_NAMESPACE, key, body, self.cache_ttl, version=version)
         return body
 
 
