@@ -782,6 +782,16 @@ print("course_app invalidate:", course_redis.commands)
 print("a cached page after it:", await course_cache.get("products", "page=0"))
 
 # %% [markdown]
+# Versions also close a race that deleting keys leaves open. A refill reads the database, a
+# write lands and invalidates, then the refill stores what it read: with plain keys, the
+# page from *before* the write is now cached, and served until its TTL runs out. So
+# `course_app`'s refill reads the version first and stores under *that* version
+# (`cache.set(..., version=...)`): if a write bumped it meanwhile, the stored page is out of
+# reach. Its refills are coalesced per version as well, so a request that arrives after
+# the write never waits for, and is never handed, a refill that began before it.
+# `tests/app/test_products_cache.py` holds a refill back between its read and its store to
+# prove both.
+#
 # ## 6. Pagination and column selection
 #
 # Two rows of the priority stack are about **not loading what nobody reads**. Four ways to
