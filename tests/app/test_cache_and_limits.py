@@ -144,6 +144,7 @@ async def test_null_cache_never_hits() -> None:
     cache = NullCache()
     await cache.set("products", "k", b"v", ttl=30)
     assert await cache.get("products", "k") is None
+    assert await cache.version("products") == 0
     await cache.invalidate("products")
     await cache.close()
 
