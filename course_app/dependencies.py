@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from course_app.config import Settings
-from course_app.core.cache import Cache
+from course_app.core.cache import Cache, SingleFlight
 from course_app.core.database import Database
 from course_app.core.notifications import Notifier
 from course_app.core.rate_limit import RateLimiter
@@ -51,6 +51,11 @@ async def get_session(
 async def get_cache(connection: HTTPConnection) -> Cache:
     cache: Cache = connection.state.cache
     return cache
+
+
+async def get_cache_fills(connection: HTTPConnection) -> SingleFlight[bytes]:
+    fills: SingleFlight[bytes] = connection.state.cache_fills
+    return fills
 
 
 async def get_rate_limiter(connection: HTTPConnection) -> RateLimiter:

@@ -79,12 +79,11 @@ class AccessLog:
 
     def __init__(self, name: str = "course_app.access") -> None:
         self._log = get_logger(name).bind()  # bind(): assemble the processor chain once
-        processors = structlog.get_config()["processors"]
+        config = structlog.get_config()
+        processors = config["processors"]
         renderer = processors[-1] if processors else None
         fast = isinstance(renderer, JSONLinesRenderer) and tuple(processors) == renderer.chain
-        self._write: Callable[[str], Any] | None = (
-            structlog.get_config()["logger_factory"]().msg if fast else None
-        )
+        self._write: Callable[[str], Any] | None = config["logger_factory"]().msg if fast else None
         self._enabled = self._log.is_enabled_for(logging.INFO)
 
     def info(self, event: str, **fields: Any) -> None:

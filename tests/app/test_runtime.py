@@ -193,7 +193,7 @@ FREEZE_PROBE = """
 import asyncio, gc, sys
 from asgi_lifespan import LifespanManager
 from course_app.config import load_settings
-from course_app.main import GIL_SWITCH_INTERVAL, create_app
+from course_app.main import create_app
 settings = load_settings(_env_file=None, environment=sys.argv[1], jwt_secret="f" * 40,
                          database_url=sys.argv[2], allowed_hosts="127.0.0.1")
 async def main():
