@@ -119,6 +119,11 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load first")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; medians reported")
     parser.add_argument("--out", type=Path, default=None, help="write the Markdown table here")
+    parser.add_argument(
+        "--only", action="append", default=[], metavar="TEXT",
+        help="measure only the course_app endpoints whose name contains TEXT (repeatable); "
+             "the two baselines are always measured",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
@@ -165,6 +170,8 @@ def main() -> int:
              {"Authorization": f"Bearer {token}"}),
             ("course_app /health", f"{course.url}/health", {}),
         ]
+        if args.only:
+            plan = plan[:2] + [row for row in plan[2:] if any(text in row[0] for text in args.only)]
         for name, url, headers in plan:
             # warm-up, same for every server: connections opened, caches filled, first-call
             # costs (imports, compiled queries) paid before the clock starts

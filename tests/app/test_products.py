@@ -121,6 +121,28 @@ async def test_listing_pages(client: httpx.AsyncClient, database_url: str) -> No
     assert (body["total"], body["pages"], body["has_next"]) == (4, 2, False)
     first = (await client.get("/api/products", params={"page_size": 3})).json()
     assert first["has_next"] is True
+    # past the last page: no row carries the total, so it is counted apart
+    past = (await client.get("/api/products", params={"page": 3, "page_size": 3})).json()
+    assert (past["items"], past["total"], past["has_next"]) == ([], 4, False)
+
+
+async def test_listing_search_escapes_every_like_metacharacter(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    """``%``, ``_`` and the escape character itself are literals in ``q``."""
+    for name in ("Mug 50/50", "Mug 50_50", "Mug 50%50", "Mug 5050"):
+        await create_product(database_url, name=name)
+    cases = {
+        "/": ["Mug 50/50"],
+        "0/5": ["Mug 50/50"],
+        "//": [],
+        "_": ["Mug 50_50"],
+        "%": ["Mug 50%50"],
+        "50": ["Mug 50/50", "Mug 50_50", "Mug 50%50", "Mug 5050"],
+    }
+    for q, expected in cases.items():
+        response = await client.get("/api/products", params={"q": q})
+        assert names(response) == expected, q
 
 
 async def test_listing_filters(client: httpx.AsyncClient, database_url: str) -> None:

@@ -8,8 +8,9 @@ mass-assign a field it should not control (every input model forbids extra keys)
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Final, Self
+from typing import Annotated, Any, Final, Protocol, Self
 
 from pydantic import (
     AwareDatetime,
@@ -20,8 +21,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-
-from course_app.features.products.models import Product
 
 MAX_PRICE_CENTS: Final = 10_000_000  # 100 000.00 in the shop's currency
 MAX_STOCK: Final = 1_000_000
@@ -172,6 +171,34 @@ class ProductListQuery(BaseModel):
         return self.model_dump_json()
 
 
+class ProductFields(Protocol):
+    """What :meth:`ProductResponse.from_product` reads: a ``Product`` has it, and so does
+    a row of the listing's columns (the listing selects rows, not entities)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def price_cents(self) -> int: ...
+    @property
+    def stock(self) -> int: ...
+    @property
+    def is_active(self) -> bool: ...
+    @property
+    def image_path(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
 class ProductResponse(BaseModel):
     """A product as the API shows it. The file-system path of the image stays private:
     clients get the URL that serves it."""
@@ -209,7 +236,7 @@ class ProductResponse(BaseModel):
     updated_at: AwareDatetime
 
     @classmethod
-    def from_product(cls, product: Product) -> ProductResponse:
+    def from_product(cls, product: ProductFields) -> ProductResponse:
         return cls(
             id=product.id,
             sku=product.sku,
