@@ -4,16 +4,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from redis import Redis
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
 
 from course_app.config import Settings, load_settings
-from course_app.features.products.repository import ProductRepository
+from course_app.features.products import service as product_service
 from course_app.features.users.models import Role
 from course_app.main import create_app
 from tests.app.conftest import STRONG_SECRET
@@ -60,17 +62,18 @@ async def get(
     return response
 
 
-def count_sessions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """From now on, every session any sessionmaker opens appends to the returned list."""
-    opened: list[int] = []
-    make_session = async_sessionmaker.__call__
+@pytest.fixture
+def checkouts() -> Iterator[list[int]]:
+    """Every database connection any engine's pool hands out during the test, to a
+    session or to a bare ``engine.connect()`` alike (``clear()`` it to start counting)."""
+    taken: list[int] = []
 
-    def counting(self: Any, **kwargs: Any) -> Any:
-        opened.append(1)
-        return make_session(self, **kwargs)
+    def record(*_args: Any) -> None:
+        taken.append(1)
 
-    monkeypatch.setattr(async_sessionmaker, "__call__", counting)
-    return opened
+    event.listen(Pool, "checkout", record)
+    yield taken
+    event.remove(Pool, "checkout", record)
 
 
 def cache_of(response: httpx.Response) -> str:
@@ -102,12 +105,13 @@ async def test_a_hit_does_not_query_the_database(
     assert stale.json()["total"] == 0
 
 
-async def test_a_hit_opens_no_session_and_a_miss_opens_one(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+async def test_a_hit_takes_no_connection_and_a_miss_takes_one(
+    client: httpx.AsyncClient, checkouts: list[int]
 ) -> None:
-    """The listing's catalog opens a session only on a miss: a hit costs the cache read
-    alone (bench/README.md measures what a per-request session costs)."""
-    opened = count_sessions(monkeypatch)
+    """The listing's catalog takes a database connection only on a miss: a hit costs the
+    cache read alone (bench/README.md measures what a per-request session costs)."""
+    checkouts.clear()
+    opened = checkouts
     assert cache_of(await get(client, page_size=7)) == "miss"
     assert len(opened) == 1
     assert cache_of(await get(client, page_size=7)) == "hit"
@@ -266,16 +270,16 @@ async def test_a_write_during_a_refill_does_not_leave_the_old_page_cached(
     )
     product_id = created.json()["id"]
     read, release = asyncio.Event(), asyncio.Event()
-    original = ProductRepository.list_public
+    original = product_service.public_page
 
-    async def slow_first_read(self: ProductRepository, *args: Any, **kwargs: Any) -> Any:
-        rows = await original(self, *args, **kwargs)
+    async def slow_first_read(*args: Any, **kwargs: Any) -> Any:
+        rows = await original(*args, **kwargs)
         if not read.is_set():  # only the first refill is held back, after its read
             read.set()
             await release.wait()
         return rows
 
-    monkeypatch.setattr(ProductRepository, "list_public", slow_first_read)
+    monkeypatch.setattr(product_service, "public_page", slow_first_read)
     before = asyncio.create_task(get(client))
     try:
         await asyncio.wait_for(read.wait(), 10)
@@ -293,9 +297,7 @@ async def test_a_write_during_a_refill_does_not_leave_the_old_page_cached(
     assert after.json()["items"][0]["price_cents"] == 250  # never the held-back page
 
 
-async def test_concurrent_misses_share_one_refill(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_concurrent_misses_share_one_refill(tmp_path: Path, checkouts: list[int]) -> None:
     """A stampede: 8 requests for a page that is not cached arrive together. One of them
     queries the database; the others wait for its result instead of querying too."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'stampede.db'}"
@@ -305,7 +307,8 @@ async def test_concurrent_misses_share_one_refill(
     app = create_app(settings)
     async with app_client(app) as client:
         await create_product(url, name="Lamp")
-        opened = count_sessions(monkeypatch)
+        checkouts.clear()
+        opened = checkouts
         responses = await asyncio.gather(*(client.get("/api/products") for _ in range(8)))
         assert [r.status_code for r in responses] == [200] * 8
         assert {r.content for r in responses} == {responses[0].content}
@@ -315,7 +318,7 @@ async def test_concurrent_misses_share_one_refill(
 
 
 async def test_without_a_cache_every_request_reads_the_database(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, checkouts: list[int]
 ) -> None:
     """CACHE_ENABLED=false means fresh reads: concurrent requests are not coalesced."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'nocache.db'}"
@@ -328,7 +331,8 @@ async def test_without_a_cache_every_request_reads_the_database(
     )
     app = create_app(settings)
     async with app_client(app) as client:
-        opened = count_sessions(monkeypatch)
+        checkouts.clear()
+        opened = checkouts
         responses = await asyncio.gather(*(client.get("/api/products") for _ in range(4)))
     assert [r.status_code for r in responses] == [200] * 4
     assert len(opened) == 4

@@ -11,39 +11,81 @@ Two patterns worth copying:
 * **Allow-listed filters and sorts**: the caller picks from fixed options; no user input
   is ever turned into a column name (no ``getattr(Order, field)``).
 
-A page of orders is one statement (:func:`page_statement`): the orders, their total as a
-scalar subquery, and their items through ``joinedload``. SQLAlchemy applies the
-``LIMIT`` to the orders in a subquery and joins the items to that, so the page still
-holds ``limit`` orders however many items they have. Lesson 06's rule of thumb prefers
-``selectinload`` for collections, and it is the right default: ``joinedload`` repeats each
-order's columns on every item row. Here a page is capped at 100 orders of a few items
-each, and one round trip instead of three measured faster (bench/README.md). As in the
-products listing, each query shape's statement is built once, its values bound at
-execution.
+A page of orders is one statement (:func:`page_statement`): the page of orders, with
+their total as a scalar subquery, in a subquery of its own, and their items joined to
+it. The ``LIMIT`` applies to orders, so a page holds ``limit`` orders however many items
+they have. It is a read, so it selects columns and builds plain records
+(:class:`ListedOrder`): no unit of work, no identity map, nothing to lazy-load. Lesson
+06's rule of thumb prefers ``selectinload`` for collections, and for ORM objects it is
+the right default: a join repeats each order's columns on every item row. Here a page is
+capped at 100 orders of a few items each, and one round trip of rows measured much
+cheaper than three with ORM objects (bench/README.md). As in the products listing, each
+query shape's statement is built once and its values are bound at execution.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, UnaryExpression, bindparam, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    UnaryExpression,
+    asc,
+    bindparam,
+    desc,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from course_app.features.orders.models import Order, OrderStatus
+from course_app.features.orders.models import Order, OrderItem, OrderStatus
 from course_app.features.orders.schemas import OrderSort
 from course_app.features.products.models import Product
 
-_SORTS: Final[dict[OrderSort, tuple[UnaryExpression[Any], ...]]] = {
-    # ``id`` breaks ties: without it, rows with equal keys may swap between pages.
-    "-created_at": (Order.created_at.desc(), Order.id.desc()),
-    "created_at": (Order.created_at.asc(), Order.id.asc()),
-    "-total_cents": (Order.total_cents.desc(), Order.id.desc()),
-    "total_cents": (Order.total_cents.asc(), Order.id.asc()),
+#: Sort key and direction (descending?) per allowed sort. ``id`` breaks ties: without it,
+#: rows with equal keys may swap between pages.
+_SORTS: Final[dict[OrderSort, tuple[str, bool]]] = {
+    "-created_at": ("created_at", True),
+    "created_at": ("created_at", False),
+    "-total_cents": ("total_cents", True),
+    "total_cents": ("total_cents", False),
 }
+
+
+def _ordering(
+    column: Callable[[str], ColumnElement[Any]], sort: OrderSort
+) -> tuple[UnaryExpression[Any], ...]:
+    name, descending = _SORTS[sort]
+    direction = desc if descending else asc
+    return direction(column(name)), direction(column("id"))
+
+
+@dataclass(frozen=True, slots=True)
+class ListedItem:
+    product_id: int
+    quantity: int
+    unit_price_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class ListedOrder:
+    """An order as a listing reads it: a plain record, not a tracked ORM object.
+    ``OrderResponse.model_validate`` reads it like an ``Order`` (``from_attributes``)."""
+
+    id: int
+    user_id: int
+    status: OrderStatus
+    total_cents: int
+    created_at: datetime
+    updated_at: datetime
+    items: list[ListedItem]
 
 
 @dataclass(frozen=True)
@@ -82,17 +124,30 @@ def count_statement(by_user: bool, by_status: bool) -> Select[int]:
 
 
 @cache
-def page_statement(by_user: bool, by_status: bool, sort: OrderSort) -> Select[Order, int]:
-    """A page of orders with their items, each order carrying the total as ``total``.
+def page_statement(by_user: bool, by_status: bool, sort: OrderSort) -> Select[Any]:
+    """A page of orders joined to their items; every row carries the page's ``total``.
     Built once per shape (16 of them); ``offset`` and ``limit`` are bound at execution."""
     total = count_statement(by_user, by_status).scalar_subquery().label("total")
-    return (
-        select(Order, total)
+    page = (
+        select(
+            Order.id,
+            Order.user_id,
+            Order.status,
+            Order.total_cents,
+            Order.created_at,
+            Order.updated_at,
+            total,
+        )
         .where(*filter_conditions(by_user, by_status))
-        .order_by(*_SORTS[sort])
+        .order_by(*_ordering(lambda name: Order.__table__.c[name], sort))
         .offset(bindparam("offset"))
         .limit(bindparam("limit"))
-        .options(joinedload(Order.items))
+        .subquery("page")
+    )
+    return (
+        select(page, OrderItem.product_id, OrderItem.quantity, OrderItem.unit_price_cents)
+        .outerjoin(OrderItem, OrderItem.order_id == page.c.id)
+        .order_by(*_ordering(lambda name: page.c[name], sort), OrderItem.id)
     )
 
 
@@ -119,7 +174,7 @@ class OrderRepository:
 
     async def find_page(
         self, filters: OrderFilters, *, sort: OrderSort, offset: int, limit: int
-    ) -> tuple[list[Order], int]:
+    ) -> tuple[list[ListedOrder], int]:
         """One page of orders with their items, and the total: one statement.
 
         An empty page has no row to carry the total: on the first page that means there
@@ -130,14 +185,27 @@ class OrderRepository:
         result = await self.session.execute(
             page_statement(by_user, by_status, sort), {**values, "offset": offset, "limit": limit}
         )
-        # joinedload repeats an order on each of its item rows: unique() folds them back
-        rows = result.unique().all()
-        if rows:
-            return [order for order, _total in rows], rows[0].total
-        if offset == 0:
-            return [], 0
-        total = await self.session.scalar(count_statement(by_user, by_status), values)
-        return [], total or 0
+        rows = result.all()
+        if not rows:
+            if offset == 0:
+                return [], 0
+            return [], await self.session.scalar(count_statement(by_user, by_status), values) or 0
+        orders: dict[int, ListedOrder] = {}  # rows arrive in page order, an order's items together
+        for row in rows:
+            order = orders.get(row.id)
+            if order is None:
+                order = orders[row.id] = ListedOrder(
+                    row.id,
+                    row.user_id,
+                    row.status,
+                    row.total_cents,
+                    row.created_at,
+                    row.updated_at,
+                    [],
+                )
+            if row.product_id is not None:  # an order without items (none are created)
+                order.items.append(ListedItem(row.product_id, row.quantity, row.unit_price_cents))
+        return list(orders.values()), rows[0].total
 
     def add(self, order: Order) -> None:
         self.session.add(order)

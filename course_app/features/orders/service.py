@@ -27,7 +27,7 @@ from course_app.features.orders.exceptions import (
     ProductUnavailableError,
 )
 from course_app.features.orders.models import TRANSITIONS, Order, OrderItem, OrderStatus
-from course_app.features.orders.repository import OrderFilters, OrderRepository
+from course_app.features.orders.repository import ListedOrder, OrderFilters, OrderRepository
 from course_app.features.orders.schemas import OrderCreate, OrderSort, OrderStatusEvent
 from course_app.features.users.models import Role, User
 
@@ -89,7 +89,7 @@ class OrderService:
         sort: OrderSort,
         offset: int,
         limit: int,
-    ) -> tuple[list[Order], int]:
+    ) -> tuple[list[ListedOrder], int]:
         """Admins see every order and may filter by ``user_id``. Customers see their own:
         for them ``user_id`` can only narrow further (another id gives an empty page)."""
         if user.role is not Role.ADMIN and user_id not in (None, user.id):

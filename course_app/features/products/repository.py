@@ -30,7 +30,7 @@ from functools import cache
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import raiseload
 
 from course_app.features.products.models import Product
@@ -157,6 +157,31 @@ def listing_statement(shape: ListingShape) -> Select[*tuple[Any, ...]]:
     )
 
 
+async def public_page(
+    db: AsyncSession | AsyncConnection, query: ProductListQuery, *, offset: int, limit: int
+) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
+    """One page of active products (rows of :data:`LISTING_COLUMNS`) and the total
+    matching the same filters, in one statement.
+
+    It takes a session or a bare connection: it only reads, and the public listing
+    (``ProductCatalog``) runs it on a connection, skipping the session's unit of work.
+    An empty page has no row to carry the total: on page 1 that means there are no
+    matches; past the last page, one ``SELECT count(*)`` says how many there are.
+    """
+    shape = ListingShape.of(query)
+    values = listing_parameters(query)
+    result = await db.execute(
+        listing_statement(shape), {**values, "offset": offset, "limit": limit}
+    )
+    rows = result.all()
+    if rows:
+        return rows, int(rows[0].total)
+    if offset == 0:
+        return rows, 0
+    total = await db.scalar(count_statement(shape), values)
+    return rows, total or 0
+
+
 class ProductRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -177,24 +202,8 @@ class ProductRepository:
     async def list_public(
         self, query: ProductListQuery, *, offset: int, limit: int
     ) -> tuple[Sequence[Row[*tuple[Any, ...]]], int]:
-        """One page of active products (rows with :data:`LISTING_COLUMNS`) and the total
-        matching the same filters, in one statement.
-
-        An empty page has no row to carry the total: on page 1 that means there are no
-        matches; past the last page, one ``SELECT count(*)`` says how many there are.
-        """
-        shape = ListingShape.of(query)
-        values = listing_parameters(query)
-        result = await self.session.execute(
-            listing_statement(shape), {**values, "offset": offset, "limit": limit}
-        )
-        rows = result.all()
-        if rows:
-            return rows, int(rows[0].total)
-        if offset == 0:
-            return rows, 0
-        total = await self.session.scalar(count_statement(shape), values)
-        return rows, total or 0
+        """:func:`public_page` in this repository's session."""
+        return await public_page(self.session, query, offset=offset, limit=limit)
 
     async def list_after(self, after_id: int | None, limit: int) -> Sequence[Product]:
         """Keyset page: active products with ``id > after_id``, in id order.

@@ -8,9 +8,8 @@ mass-assign a field it should not control (every input model forbids extra keys)
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Final, Protocol, Self
+from typing import Annotated, Any, Final, Self
 
 from pydantic import (
     AwareDatetime,
@@ -21,6 +20,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from course_app.features.products.models import Product
 
 MAX_PRICE_CENTS: Final = 10_000_000  # 100 000.00 in the shop's currency
 MAX_STOCK: Final = 1_000_000
@@ -171,32 +172,9 @@ class ProductListQuery(BaseModel):
         return self.model_dump_json()
 
 
-class ProductFields(Protocol):
-    """What :meth:`ProductResponse.from_product` reads: a ``Product`` has it, and so does
-    a row of the listing's columns (the listing selects rows, not entities)."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def sku(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def description(self) -> str: ...
-    @property
-    def category(self) -> str: ...
-    @property
-    def price_cents(self) -> int: ...
-    @property
-    def stock(self) -> int: ...
-    @property
-    def is_active(self) -> bool: ...
-    @property
-    def image_path(self) -> str | None: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def updated_at(self) -> datetime: ...
+def image_url(product_id: int, image_path: str | None) -> str | None:
+    """The public URL of a product's image: clients never see where the file lives."""
+    return f"/api/products/{product_id}/image" if image_path else None
 
 
 class ProductResponse(BaseModel):
@@ -236,7 +214,7 @@ class ProductResponse(BaseModel):
     updated_at: AwareDatetime
 
     @classmethod
-    def from_product(cls, product: ProductFields) -> ProductResponse:
+    def from_product(cls, product: Product) -> ProductResponse:
         return cls(
             id=product.id,
             sku=product.sku,
@@ -246,7 +224,7 @@ class ProductResponse(BaseModel):
             price_cents=product.price_cents,
             stock=product.stock,
             is_active=product.is_active,
-            image_url=f"/api/products/{product.id}/image" if product.image_path else None,
+            image_url=image_url(product.id, product.image_path),
             created_at=product.created_at,
             updated_at=product.updated_at,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, UnaryExpression, func, select
+from sqlalchemy import ColumnElement, UnaryExpression, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from course_app.features.users.models import User
@@ -23,6 +23,11 @@ SORTS: Final[dict[UserSort, tuple[UnaryExpression[Any], ...]]] = {
     "email": (User.email.asc(), User.id.asc()),
     "-email": (User.email.desc(), User.id.desc()),
 }
+
+#: Built once, run by every authenticated request with its id bound at execution:
+#: SQLAlchemy remembers a statement object's cache key, so reusing the object skips
+#: building the query and walking it again (``session.get`` builds its query each time).
+BY_ID: Final = select(User).where(User.id == bindparam("user_id"))
 
 
 def _conditions(query: UserListQuery) -> list[ColumnElement[bool]]:
@@ -44,7 +49,8 @@ class UserRepository:
         self.session = session
 
     async def get(self, user_id: int) -> User | None:
-        return await self.session.get(User, user_id)
+        result = await self.session.execute(BY_ID, {"user_id": user_id})
+        return result.scalar_one_or_none()
 
     async def get_by_email(self, email: str) -> User | None:
         """Look an address up exactly; callers pass it already normalised (lower-case)."""
