@@ -94,15 +94,18 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def build_engine(url: str, *, echo: bool = False, **pool: Any) -> AsyncEngine:
-    """Create an async engine; SQLite gets its pragmas, servers get pool settings."""
+    """Create an async engine; SQLite gets its pragmas, and the pool settings go to every
+    pooled engine: a server's, and a SQLite file's (an in-memory database has a single
+    connection, no pool to size)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
+        database = parsed.database or ""
+        on_disk = database not in ("", ":memory:") and not database.startswith("file:")
+        if on_disk:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # one thread trip per statement instead of four (course_app/core/sqlite.py)
         module = {"module": one_trip_aiosqlite()} if parsed.get_driver_name() == "aiosqlite" else {}
-        engine = create_async_engine(url, echo=echo, **module)
+        engine = create_async_engine(url, echo=echo, **module, **(pool if on_disk else {}))
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)

@@ -14,9 +14,10 @@ import pytest
 from asgi_lifespan import LifespanManager
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 
 from course_app.config import load_settings
-from course_app.core.database import build_engine
+from course_app.core.database import Database, build_engine
 from course_app.core.security import create_token, hash_password
 from course_app.core.sqlite import OneTripCursor
 from course_app.features.orders.models import Order, OrderItem
@@ -238,5 +239,41 @@ async def test_postgres_urls_keep_their_own_driver() -> None:
     engine = build_engine("postgresql+asyncpg://user@127.0.0.1:1/none")
     try:
         assert type(engine.dialect.loaded_dbapi).__name__ != "OneTripAiosqlite"
+    finally:
+        await engine.dispose()
+
+
+async def test_a_sqlite_file_gets_the_configured_pool(tmp_path: Path) -> None:
+    """``DB_POOL_SIZE`` and ``DB_MAX_OVERFLOW`` size a SQLite file's pool too. With the
+    overflow at 0, the sixth concurrent checkout waits instead of opening (and, on its
+    return, closing) a connection and its aiosqlite thread."""
+    settings = load_settings(
+        _env_file=None,
+        environment="test",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}",
+        jwt_secret="k" * 40,
+        db_pool_size=2,
+        db_max_overflow=0,
+        db_pool_timeout=0.2,
+    )
+    database = Database.from_settings(settings)
+    try:
+        async with database.engine.connect(), database.engine.connect():
+            with pytest.raises(SATimeoutError):  # a third connection would exceed the pool
+                async with database.engine.connect():
+                    pass
+        assert database.engine.pool.status().startswith("Pool size: 2")
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.parametrize("url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"])
+async def test_an_in_memory_database_ignores_pool_settings(url: str) -> None:
+    """One in-memory database is one connection (StaticPool): no pool to size, and no
+    error for settings that size one."""
+    engine = build_engine(url, pool_size=2, max_overflow=0)
+    try:
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT 1"))).scalar() == 1
     finally:
         await engine.dispose()
