@@ -5,6 +5,7 @@ then drives each endpoint with ``wrk`` (fixed duration and connections) one at a
 and prints a Markdown table (requests/s, p50 and p99 latency, ratio to the bare list).
 
     .venv/bin/python bench/run_http.py [--duration 10] [--rounds 3] [--connections 16] [--out bench/results.md]
+                                       [--only TEXT ...]
 
 Targets 127.0.0.1 only; every run is bounded by --duration. Needs ``wrk`` (Debian: wrk)
 and the ``bench`` extra (sqlmodel, for the tutorial baseline).
