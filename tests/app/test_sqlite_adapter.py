@@ -4,6 +4,7 @@ commit or rollback, and SQLite's answers (rows, counts, ids, errors) unchanged."
 from __future__ import annotations
 
 import collections
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,18 @@ import aiosqlite.core
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    event,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 
@@ -244,9 +256,8 @@ async def test_postgres_urls_keep_their_own_driver() -> None:
 
 
 async def test_a_sqlite_file_gets_the_configured_pool(tmp_path: Path) -> None:
-    """``DB_POOL_SIZE`` and ``DB_MAX_OVERFLOW`` size a SQLite file's pool too. With the
-    overflow at 0, the sixth concurrent checkout waits instead of opening (and, on its
-    return, closing) a connection and its aiosqlite thread."""
+    """``DB_POOL_SIZE`` and ``DB_MAX_OVERFLOW`` size a SQLite file's pool too: here at
+    most two connections, and a third checkout waits (then times out)."""
     settings = load_settings(
         _env_file=None,
         environment="test",
@@ -277,3 +288,33 @@ async def test_an_in_memory_database_ignores_pool_settings(url: str) -> None:
             assert (await connection.execute(text("SELECT 1"))).scalar() == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_sqlite_file_keeps_every_connection_it_opens(tmp_path: Path) -> None:
+    """The overflow becomes part of the pool: 2 + 3 connections open at once, and all
+    five are kept when they come back (SQLAlchemy would close three of them), so the next
+    burst opens none."""
+    settings = load_settings(
+        _env_file=None,
+        environment="test",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'keep.db'}",
+        jwt_secret="k" * 40,
+        db_pool_size=2,
+        db_max_overflow=3,
+        db_pool_timeout=0.2,
+    )
+    database = Database.from_settings(settings)
+    opened: list[int] = []
+    event.listen(database.engine.sync_engine, "connect", lambda *_: opened.append(1))
+    try:
+        for _burst in range(2):
+            async with contextlib.AsyncExitStack() as stack:
+                for _ in range(5):
+                    await stack.enter_async_context(database.engine.connect())
+                with pytest.raises(SATimeoutError):  # the sixth exceeds 2 + 3
+                    async with database.engine.connect():
+                        pass
+        assert len(opened) == 5  # the second burst reused all five
+        assert database.engine.pool.checkedin() == 5
+    finally:
+        await database.dispose()
