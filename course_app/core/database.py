@@ -105,9 +105,9 @@ def _keep_all(pool: dict[str, Any]) -> dict[str, Any]:
     for SQLite it is pure loss: a SQLite connection is cheap to keep (a thread and a file
     handle) and dear to replace (a new aiosqlite thread, then connect and four pragmas,
     five thread trips). Under a steady load above ``pool_size`` requests, overflow
-    connections were replaced all the time (bench/README.md: about one listing request in
-    seven, and a doubled p99). So SQLite keeps ``pool_size + max_overflow`` connections
-    with no overflow: the same maximum, no churn.
+    connections were replaced all the time (bench/README.md: for about one listing
+    request in seven, and the p99 latencies rose with it). So SQLite keeps
+    ``pool_size + max_overflow`` connections with no overflow: the same maximum, no churn.
     """
     size = pool.get("pool_size", DEFAULT_POOL_SIZE) + pool.get("max_overflow", DEFAULT_OVERFLOW)
     return {**pool, "pool_size": size, "max_overflow": 0}
