@@ -135,9 +135,13 @@ await seed_engine.dispose()
 # `course_app.core.database.build_engine` answers the first problem by being a *function*
 # (the lifespan calls it, with the app's settings), and the second by running the
 # SQLite pragmas on every new connection through a `connect` event. Section 2 shows
-# what each pragma prevents. On PostgreSQL it passes the pool settings instead, with
-# `pool_pre_ping=True`. SQL logging has its own switch (`DB_ECHO`) rather than the seed's
-# `echo=settings.debug`: turning on debug output should not also print every query.
+# what each pragma prevents. It passes the pool settings too: on PostgreSQL as they are,
+# with `pool_pre_ping=True`; on a SQLite file the overflow becomes permanent capacity
+# (`pool_size + max_overflow` kept, none closed on return), because a SQLite connection
+# costs a new aiosqlite thread and five round trips to open and next to nothing to keep
+# (`bench/README.md` measured the churn the default overflow caused under load). SQL
+# logging has its own switch (`DB_ECHO`) rather than the seed's `echo=settings.debug`:
+# turning on debug output should not also print every query.
 #
 # The engine is wrapped in a `Database` object that also owns the session factory:
 
