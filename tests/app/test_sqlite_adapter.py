@@ -255,27 +255,35 @@ async def test_postgres_urls_keep_their_own_driver() -> None:
         await engine.dispose()
 
 
-async def test_a_sqlite_file_gets_the_configured_pool(tmp_path: Path) -> None:
-    """``DB_POOL_SIZE`` and ``DB_MAX_OVERFLOW`` size a SQLite file's pool too: here at
-    most two connections, and a third checkout waits (then times out)."""
+@contextlib.asynccontextmanager
+async def file_database(path: Path, *, pool_size: int, overflow: int) -> AsyncIterator[Database]:
+    """A ``Database`` on a SQLite file, built from settings as the app builds it, with a
+    short pool time-out so a checkout beyond the pool fails fast."""
     settings = load_settings(
         _env_file=None,
         environment="test",
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'pool.db'}",
+        database_url=f"sqlite+aiosqlite:///{path}",
         jwt_secret="k" * 40,
-        db_pool_size=2,
-        db_max_overflow=0,
+        db_pool_size=pool_size,
+        db_max_overflow=overflow,
         db_pool_timeout=0.2,
     )
     database = Database.from_settings(settings)
     try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+async def test_a_sqlite_file_gets_the_configured_pool(tmp_path: Path) -> None:
+    """``DB_POOL_SIZE`` and ``DB_MAX_OVERFLOW`` size a SQLite file's pool too: here at
+    most two connections, and a third checkout waits (then times out)."""
+    async with file_database(tmp_path / "pool.db", pool_size=2, overflow=0) as database:
         async with database.engine.connect(), database.engine.connect():
             with pytest.raises(SATimeoutError):  # a third connection would exceed the pool
                 async with database.engine.connect():
                     pass
         assert database.engine.pool.status().startswith("Pool size: 2")
-    finally:
-        await database.dispose()
 
 
 @pytest.mark.parametrize("url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"])
@@ -294,19 +302,9 @@ async def test_a_sqlite_file_keeps_every_connection_it_opens(tmp_path: Path) -> 
     """The overflow becomes part of the pool: 2 + 3 connections open at once, and all
     five are kept when they come back (SQLAlchemy would close three of them), so the next
     burst opens none."""
-    settings = load_settings(
-        _env_file=None,
-        environment="test",
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'keep.db'}",
-        jwt_secret="k" * 40,
-        db_pool_size=2,
-        db_max_overflow=3,
-        db_pool_timeout=0.2,
-    )
-    database = Database.from_settings(settings)
-    opened: list[int] = []
-    event.listen(database.engine.sync_engine, "connect", lambda *_: opened.append(1))
-    try:
+    async with file_database(tmp_path / "keep.db", pool_size=2, overflow=3) as database:
+        opened: list[int] = []
+        event.listen(database.engine.sync_engine, "connect", lambda *_: opened.append(1))
         for _burst in range(2):
             async with contextlib.AsyncExitStack() as stack:
                 for _ in range(5):
@@ -316,5 +314,3 @@ async def test_a_sqlite_file_keeps_every_connection_it_opens(tmp_path: Path) -> 
                         pass
         assert len(opened) == 5  # the second burst reused all five
         assert database.engine.pool.checkedin() == 5
-    finally:
-        await database.dispose()
