@@ -11,11 +11,14 @@
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, Final, Literal
 
 import anyio.to_thread
 import jwt
@@ -115,22 +118,57 @@ def create_token(
     return jwt.encode(payload, settings.jwt_secret_value, algorithm=settings.jwt_algorithm)
 
 
-def decode_token(settings: Settings, token: str, expected_type: TokenType) -> TokenClaims:
-    """Verify signature, algorithm, time claims, issuer, audience and type, or raise
-    :class:`TokenError`. Only PyJWT's own errors are caught."""
+#: How many verified tokens each process remembers (a few hundred bytes each).
+VERIFIED_TOKENS: Final = 4096
+
+
+@lru_cache(maxsize=VERIFIED_TOKENS)
+def _verified_payload(
+    token: str, key: str, algorithm: str, audience: str, issuer: str
+) -> Mapping[str, Any]:
+    """PyJWT's whole check: signature, algorithm, required claims, time claims, issuer,
+    audience. Only PyJWT's own errors are caught.
+
+    Remembered per token string and key (a read-only view, so no caller can change what
+    the next one reads). A client sends the same access token with every request until
+    it expires, and the signature and the claims of a string cannot change: verifying it
+    again only repeats the work (parsing, base64, JSON, HMAC, a dozen claim checks),
+    which was the largest single cost of an authenticated request (bench/README.md).
+    PostgREST (``jwt-cache-max-lifetime``) and Envoy (``jwt_cache_config``) do the same.
+    What does change is the clock, so :func:`decode_token` checks ``exp`` on every use.
+    Failures raise, and ``lru_cache`` does not remember an exception: a forged token is
+    checked in full every time and never takes a place in the cache.
+    """
     try:
         payload = jwt.decode(
             token,
-            settings.jwt_secret_value,
-            algorithms=[settings.jwt_algorithm],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
+            key,
+            algorithms=[algorithm],
+            audience=audience,
+            issuer=issuer,
             options={"require": list(REQUIRED_CLAIMS)},
         )
     except jwt.ExpiredSignatureError as exc:
         raise TokenError("Token has expired") from exc
     except jwt.PyJWTError as exc:
         raise TokenError("Invalid token") from exc
+    return MappingProxyType(payload)
+
+
+def decode_token(settings: Settings, token: str, expected_type: TokenType) -> TokenClaims:
+    """Verify signature, algorithm, time claims, issuer, audience and type, or raise
+    :class:`TokenError`."""
+    payload = _verified_payload(
+        token,
+        settings.jwt_secret_value,
+        settings.jwt_algorithm,
+        settings.jwt_audience,
+        settings.jwt_issuer,
+    )
+    # PyJWT's rule (no leeway), again on every use: a token verified while it was valid
+    # is refused from the second it expires, cached or not.
+    if int(payload["exp"]) <= time.time():
+        raise TokenError("Token has expired")
     if payload.get("type") != expected_type:
         raise TokenError(f"Token is not of type {expected_type!r}")
     subject = payload.get("sub")

@@ -24,9 +24,10 @@ from fastapi import Depends, FastAPI
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import delete
 
-from course_app.config import Settings
+from course_app.config import Settings, load_settings
+from course_app.core import security
 from course_app.core.database import build_engine
-from course_app.core.security import REQUIRED_CLAIMS, create_token
+from course_app.core.security import REQUIRED_CLAIMS, TokenError, create_token, decode_token
 from course_app.features.users.models import Role, User
 from tests.app.factories import DEFAULT_PASSWORD, auth_headers, create_user
 from tests.app.test_errors import envelope
@@ -452,3 +453,66 @@ async def test_fastapi_httpbearer_passes_credentials_or_none() -> None:
         lenient = await http.get("/lenient")
     assert ok.json() == {"scheme": "Bearer", "token": "abc"}
     assert lenient.json() == {"credentials": False}
+
+
+# --- the verified-token cache (course_app.core.security._verified_payload) -------------
+
+
+def token_settings(secret: str = "k" * 48) -> Settings:
+    return load_settings(_env_file=None, environment="test", jwt_secret=secret)
+
+
+def test_a_remembered_token_is_still_refused_once_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = token_settings()
+    token = create_token(settings, "7", "access")
+    claims = decode_token(settings, token, "access")  # verified, and now remembered
+    assert decode_token(settings, token, "access") == claims
+    later = claims.expires_at.timestamp()  # the second it expires: PyJWT's rule, no leeway
+    monkeypatch.setattr(security.time, "time", lambda: later)
+    with pytest.raises(TokenError, match="Token has expired"):
+        decode_token(settings, token, "access")
+
+
+def test_a_remembered_token_is_refused_under_another_key() -> None:
+    token = create_token(token_settings(), "7", "access")
+    decode_token(token_settings(), token, "access")
+    with pytest.raises(TokenError, match="Invalid token"):
+        decode_token(token_settings(OTHER_SECRET), token, "access")  # the key was rotated
+
+
+def test_a_remembered_token_keeps_its_type_check() -> None:
+    settings = token_settings()
+    refresh = create_token(settings, "7", "refresh")
+    decode_token(settings, refresh, "refresh")
+    with pytest.raises(TokenError, match="not of type 'access'"):
+        decode_token(settings, refresh, "access")  # a refresh token is never an access token
+
+
+def test_a_rejected_token_takes_no_place_in_the_cache() -> None:
+    settings = token_settings()
+    forged = jwt.encode(payload(settings, 7), OTHER_SECRET, algorithm="HS256")
+    before = security._verified_payload.cache_info()
+    for _ in range(3):
+        with pytest.raises(TokenError, match="Invalid token"):
+            decode_token(settings, forged, "access")
+    after = security._verified_payload.cache_info()
+    assert after.currsize == before.currsize
+    assert after.hits == before.hits  # checked in full each time, never answered from memory
+
+
+def test_the_remembered_payload_is_read_only() -> None:
+    settings = token_settings()
+    token = create_token(settings, "7", "access")
+    decode_token(settings, token, "access")
+    remembered = security._verified_payload(
+        token,
+        settings.jwt_secret_value,
+        settings.jwt_algorithm,
+        settings.jwt_audience,
+        settings.jwt_issuer,
+    )
+    with pytest.raises(TypeError):
+        remembered["sub"] = "1"  # type: ignore[index]
+    assert decode_token(settings, token, "access").subject == "7"

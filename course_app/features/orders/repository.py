@@ -112,42 +112,51 @@ def filter_conditions(by_user: bool, by_status: bool) -> tuple[ColumnElement[boo
     are bound parameters (see :meth:`OrderFilters.parameters`)."""
     conditions: list[ColumnElement[bool]] = []
     if by_user:
-        conditions.append(Order.user_id == bindparam("user_id"))
+        conditions.append(Order.__table__.c.user_id == bindparam("user_id"))
     if by_status:
-        conditions.append(Order.status == bindparam("status"))
+        conditions.append(Order.__table__.c.status == bindparam("status"))
     return tuple(conditions)
 
 
 @cache
 def count_statement(by_user: bool, by_status: bool) -> Select[int]:
-    return select(func.count()).select_from(Order).where(*filter_conditions(by_user, by_status))
+    return (
+        select(func.count())
+        .select_from(Order.__table__)
+        .where(*filter_conditions(by_user, by_status))
+    )
 
 
 @cache
 def page_statement(by_user: bool, by_status: bool, sort: OrderSort) -> Select[Any]:
     """A page of orders joined to their items; every row carries the page's ``total``.
-    Built once per shape (16 of them); ``offset`` and ``limit`` are bound at execution."""
+    Built once per shape (16 of them); ``offset`` and ``limit`` are bound at execution.
+
+    It selects the tables' columns (``Order.__table__.c``), not the mapped attributes
+    (``Order.id``): a statement of plain columns runs on SQLAlchemy's Core path, without
+    the ORM's compile and row-loading steps, which only serve ORM objects."""
+    orders, items = Order.__table__.c, OrderItem.__table__.c
     total = count_statement(by_user, by_status).scalar_subquery().label("total")
     page = (
         select(
-            Order.id,
-            Order.user_id,
-            Order.status,
-            Order.total_cents,
-            Order.created_at,
-            Order.updated_at,
+            orders.id,
+            orders.user_id,
+            orders.status,
+            orders.total_cents,
+            orders.created_at,
+            orders.updated_at,
             total,
         )
         .where(*filter_conditions(by_user, by_status))
-        .order_by(*_ordering(lambda name: Order.__table__.c[name], sort))
+        .order_by(*_ordering(lambda name: orders[name], sort))
         .offset(bindparam("offset"))
         .limit(bindparam("limit"))
         .subquery("page")
     )
     return (
-        select(page, OrderItem.product_id, OrderItem.quantity, OrderItem.unit_price_cents)
-        .outerjoin(OrderItem, OrderItem.order_id == page.c.id)
-        .order_by(*_ordering(lambda name: page.c[name], sort), OrderItem.id)
+        select(page, items.product_id, items.quantity, items.unit_price_cents)
+        .outerjoin(OrderItem.__table__, items.order_id == page.c.id)
+        .order_by(*_ordering(lambda name: page.c[name], sort), items.id)
     )
 
 
