@@ -200,20 +200,19 @@ class OrderRepository:
                 return [], 0
             return [], await self.session.scalar(count_statement(by_user, by_status), values) or 0
         orders: dict[int, ListedOrder] = {}  # rows arrive in page order, an order's items together
-        for row in rows:
-            order = orders.get(row.id)
+        # Unpacked by position, in the statement's column order (a name lookup per value
+        # cost more than the rest of the loop).
+        for (
+            order_id, user_id, status, total_cents, created, updated, _total,
+            product_id, quantity, unit_price_cents,
+        ) in rows:  # fmt: skip
+            order = orders.get(order_id)
             if order is None:
-                order = orders[row.id] = ListedOrder(
-                    row.id,
-                    row.user_id,
-                    row.status,
-                    row.total_cents,
-                    row.created_at,
-                    row.updated_at,
-                    [],
+                order = orders[order_id] = ListedOrder(
+                    order_id, user_id, status, total_cents, created, updated, []
                 )
-            if row.product_id is not None:  # an order without items (none are created)
-                order.items.append(ListedItem(row.product_id, row.quantity, row.unit_price_cents))
+            if product_id is not None:  # an order without items (none are created)
+                order.items.append(ListedItem(product_id, quantity, unit_price_cents))
         return list(orders.values()), rows[0].total
 
     def add(self, order: Order) -> None:

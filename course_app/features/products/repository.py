@@ -63,6 +63,9 @@ LISTING_COLUMNS: Final = (
     Product.updated_at,
 )
 
+#: Their names, in the same order.
+LISTING_KEYS: Final = tuple(column.key for column in LISTING_COLUMNS)
+
 LIKE_ESCAPE: Final = "/"
 
 

@@ -7,8 +7,9 @@ that is not in the database), then invalidates the listing cache, then cleans up
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from pydantic import TypeAdapter
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +25,11 @@ from course_app.features.products.exceptions import (
     ProductNotFoundError,
 )
 from course_app.features.products.models import Product
-from course_app.features.products.repository import ProductRepository, public_page
+from course_app.features.products.repository import (
+    LISTING_KEYS,
+    ProductRepository,
+    public_page,
+)
 from course_app.features.products.schemas import (
     MAX_PRODUCT_ID,
     ProductCreate,
@@ -121,12 +126,9 @@ class ProductCatalog:
         # A read needs no session (no unit of work): a bare connection, returned at once.
         async with self.database.engine.connect() as connection:
             rows, total = await public_page(connection, query, offset=page.offset, limit=page.limit)
-        # Validated and serialized in one call each, not a model built per row. The
-        # rows' extra columns (image_path, total) are not fields: validation drops them.
+        # Validated and serialized in one call each, not a model built per row.
         listing = {
-            "items": [
-                {**row._mapping, "image_url": image_url(row.id, row.image_path)} for row in rows
-            ],
+            "items": [_listed(row) for row in rows],
             "total": total,
             "page": page.page,
             "page_size": page.page_size,
@@ -134,6 +136,16 @@ class ProductCatalog:
         body = LISTING_PAGE.dump_json(LISTING_PAGE.validate_python(listing))
         await self.cache.set(CACHE_NAMESPACE, key, body, self.cache_ttl, version=version)
         return body
+
+
+def _listed(row: Sequence[Any]) -> dict[str, Any]:
+    """A listing row as a dict for validation. Built by position (``zip`` with the column
+    names): a ``row._mapping`` and lookups by name cost more. The row's last column,
+    ``total``, has no name here, and ``image_path`` is no field of the response:
+    neither reaches the client."""
+    item = dict(zip(LISTING_KEYS, row, strict=False))
+    item["image_url"] = image_url(item["id"], item["image_path"])
+    return item
 
 
 class ProductService:
