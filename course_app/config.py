@@ -42,6 +42,10 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+#: Connections to a SQLite file (``course_app.core.database._sqlite_file_pool`` says why 2).
+DEFAULT_SQLITE_CONNECTIONS: Final = 2
+
+
 class Settings(BaseSettings):
     """Every knob of the app, typed and validated. Environment variables win over ``.env``."""
 
@@ -73,9 +77,21 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         default=None, description="SQLAlchemy async URL; SQLite file in development if unset."
     )
-    db_pool_size: int = Field(default=5, ge=1, le=100)
-    db_max_overflow: int = Field(default=10, ge=0, le=100)
-    db_pool_timeout: float = Field(default=30.0, gt=0, le=300)
+    db_pool_size: int = Field(
+        default=5, ge=1, le=100, description="Server database: connections kept open per worker"
+    )
+    db_max_overflow: int = Field(
+        default=10, ge=0, le=100, description="Server database: extra connections under load"
+    )
+    db_pool_timeout: float = Field(
+        default=30.0, gt=0, le=300, description="Seconds a request waits for a free connection"
+    )
+    db_sqlite_connections: int = Field(
+        default=DEFAULT_SQLITE_CONNECTIONS,
+        ge=1,
+        le=64,
+        description="SQLite file: connections (each one a thread)",
+    )
     db_echo: bool = False
 
     # --- auth ------------------------------------------------------------------

@@ -135,11 +135,13 @@ await seed_engine.dispose()
 # `course_app.core.database.build_engine` answers the first problem by being a *function*
 # (the lifespan calls it, with the app's settings), and the second by running the
 # SQLite pragmas on every new connection through a `connect` event. Section 2 shows
-# what each pragma prevents. It passes the pool settings too: on PostgreSQL as they are,
-# with `pool_pre_ping=True`; on a SQLite file the overflow becomes permanent capacity
-# (`pool_size + max_overflow` kept, none closed on return), because a SQLite connection
-# costs a new aiosqlite thread and five round trips to open and next to nothing to keep
-# (`bench/README.md` measured the churn the default overflow caused under load). SQL
+# what each pragma prevents. It sizes the pool per backend. PostgreSQL gets the pool
+# settings as they are, with `pool_pre_ping=True`. A SQLite file gets
+# `DB_SQLITE_CONNECTIONS` (2) connections, all kept open: each one is a thread of this
+# process competing with the event loop for the GIL, and under load two served more
+# requests per second than fifteen (`bench/README.md`). Both pools serve waiting requests
+# in arrival order (`course_app.core.pool`): SQLAlchemy's own asyncio pool lets a request
+# that arrives just as a connection comes back take it ahead of those already waiting. SQL
 # logging has its own switch (`DB_ECHO`) rather than the seed's `echo=settings.debug`:
 # turning on debug output should not also print every query.
 #

@@ -371,9 +371,9 @@ assert peak_wide > peak_default and max(waves_wide) < max(waves_default)
 # %% [markdown]
 # More threads is not free: each one costs memory, they share one GIL for Python code, and
 # each `def` endpoint that talks to a database needs a **connection** too. `course_app`'s
-# pool defaults to `pool_size=5` + `max_overflow=10` = 15 connections: with 100 threads,
-# 85 of them would wait for a connection instead of a thread. Size the two together, and
-# prefer async drivers, which need neither.
+# PostgreSQL pool defaults to `pool_size=5` + `max_overflow=10` = 15 connections: with
+# 100 threads, 85 of them would wait for a connection instead of a thread. Size the two
+# together, and prefer async drivers, which need neither.
 #
 # ## 3. Background tasks: do the slow part after the response
 #
@@ -563,7 +563,7 @@ from course_app.main import create_app
 
 print("course_app pool settings:",
       {k: Settings.model_fields[k].default for k in
-       ("db_pool_size", "db_max_overflow", "db_pool_timeout")})
+       ("db_pool_size", "db_max_overflow", "db_pool_timeout", "db_sqlite_connections")})
 
 # %% [markdown]
 # ## 5. Caching the product listing

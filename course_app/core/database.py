@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from course_app.config import Settings
+from course_app.config import DEFAULT_SQLITE_CONNECTIONS, Settings
+from course_app.core.pool import FairAsyncQueuePool
 from course_app.core.sqlite import one_trip_aiosqlite
 
 SQLITE_PRAGMAS = (
@@ -32,10 +33,6 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",  # safe with WAL, far fewer fsyncs
 )
 
-
-#: SQLAlchemy's own pool defaults, used when a caller passes no pool settings.
-DEFAULT_POOL_SIZE = 5
-DEFAULT_OVERFLOW = 10
 
 # Deterministic constraint names: Alembic can then drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -97,26 +94,37 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _keep_all(pool: dict[str, Any]) -> dict[str, Any]:
-    """A SQLite file's pool: as many connections as the settings allow, none discarded.
+def _sqlite_file_pool(connections: int, pool: dict[str, Any]) -> dict[str, Any]:
+    """A SQLite file's pool: ``connections`` connections, kept open, none in overflow.
 
-    SQLAlchemy closes an *overflow* connection when it comes back while ``pool_size``
-    connections are already idle. For a server database that releases a scarce resource;
-    for SQLite it is pure loss: a SQLite connection is cheap to keep (a thread and a file
-    handle) and dear to replace (a new aiosqlite thread, then connect and four pragmas,
-    five thread trips). Under a steady load above ``pool_size`` requests, overflow
-    connections were replaced all the time (bench/README.md: for about one listing
-    request in seven, and the p99 latencies rose with it). So SQLite keeps
-    ``pool_size + max_overflow`` connections with no overflow: the same maximum, no churn.
+    ``DB_POOL_SIZE`` and ``DB_MAX_OVERFLOW`` size a server's pool. A SQLite file is not a
+    server: each connection is a thread of this process (aiosqlite), a statement takes
+    microseconds, and one writer at a time is all SQLite allows. More connections add
+    threads that compete with the event loop for the GIL. Measured under wrk (16
+    clients, bench/README.md): 15 connections gave the listing 757 req/s and orders 522;
+    2 connections (with the fair line) 822 and 610, and lower p99s. Two also lets a read
+    proceed during a write (WAL). Overflow connections would be closed on return and
+    reopened (a new thread, connect, four pragmas): a SQLite pool keeps all it opens.
+    Only the wait limit (``pool_timeout``) is taken from the server settings.
     """
-    size = pool.get("pool_size", DEFAULT_POOL_SIZE) + pool.get("max_overflow", DEFAULT_OVERFLOW)
-    return {**pool, "pool_size": size, "max_overflow": 0}
+    timeout = {"pool_timeout": pool["pool_timeout"]} if "pool_timeout" in pool else {}
+    return {"pool_size": connections, "max_overflow": 0, **timeout}
 
 
-def build_engine(url: str, *, echo: bool = False, **pool: Any) -> AsyncEngine:
-    """Create an async engine; SQLite gets its pragmas, and the pool settings go to every
-    pooled engine: a server's, and a SQLite file's (an in-memory database has a single
-    connection, no pool to size)."""
+def build_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    sqlite_connections: int = DEFAULT_SQLITE_CONNECTIONS,
+    **pool: Any,
+) -> AsyncEngine:
+    """Create an async engine with a fair pool (:mod:`course_app.core.pool`).
+
+    A server database gets ``pool`` (``pool_size``, ``max_overflow``, ``pool_timeout``)
+    and ``pool_pre_ping``; a SQLite file gets its pragmas and ``sqlite_connections``
+    connections (:func:`_sqlite_file_pool`); an in-memory SQLite database is a single
+    connection, with no pool to size.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -125,12 +133,17 @@ def build_engine(url: str, *, echo: bool = False, **pool: Any) -> AsyncEngine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # one thread trip per statement instead of four (course_app/core/sqlite.py)
         module = {"module": one_trip_aiosqlite()} if parsed.get_driver_name() == "aiosqlite" else {}
-        engine = create_async_engine(
-            url, echo=echo, **module, **(_keep_all(pool) if on_disk else {})
+        pooled = (
+            {"poolclass": FairAsyncQueuePool, **_sqlite_file_pool(sqlite_connections, pool)}
+            if on_disk
+            else {}
         )
+        engine = create_async_engine(url, echo=echo, **module, **pooled)
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         return engine
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
+    return create_async_engine(
+        url, echo=echo, pool_pre_ping=True, poolclass=FairAsyncQueuePool, **pool
+    )
 
 
 class Database:
@@ -150,6 +163,7 @@ class Database:
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
                 pool_timeout=settings.db_pool_timeout,
+                sqlite_connections=settings.db_sqlite_connections,
             )
         )
 

@@ -256,7 +256,7 @@ async def test_postgres_urls_keep_their_own_driver() -> None:
 
 
 @contextlib.asynccontextmanager
-async def file_database(path: Path, *, pool_size: int, overflow: int) -> AsyncIterator[Database]:
+async def file_database(path: Path, **pool: Any) -> AsyncIterator[Database]:
     """A ``Database`` on a SQLite file, built from settings as the app builds it, with a
     short pool time-out so a checkout beyond the pool fails fast."""
     settings = load_settings(
@@ -264,9 +264,8 @@ async def file_database(path: Path, *, pool_size: int, overflow: int) -> AsyncIt
         environment="test",
         database_url=f"sqlite+aiosqlite:///{path}",
         jwt_secret="k" * 40,
-        db_pool_size=pool_size,
-        db_max_overflow=overflow,
         db_pool_timeout=0.2,
+        **pool,
     )
     database = Database.from_settings(settings)
     try:
@@ -275,22 +274,22 @@ async def file_database(path: Path, *, pool_size: int, overflow: int) -> AsyncIt
         await database.dispose()
 
 
-async def test_a_sqlite_file_gets_the_configured_pool(tmp_path: Path) -> None:
-    """``DB_POOL_SIZE`` and ``DB_MAX_OVERFLOW`` size a SQLite file's pool too: here at
-    most two connections, and a third checkout waits (then times out)."""
-    async with file_database(tmp_path / "pool.db", pool_size=2, overflow=0) as database:
-        async with database.engine.connect(), database.engine.connect():
+async def test_a_sqlite_file_gets_two_connections_by_default(tmp_path: Path) -> None:
+    """Two connections, whatever ``DB_POOL_SIZE`` and ``DB_MAX_OVERFLOW`` say (they size a
+    server's pool): a third checkout waits, then times out."""
+    async with file_database(tmp_path / "pool.db", db_pool_size=7, db_max_overflow=9) as db:
+        async with db.engine.connect(), db.engine.connect():
             with pytest.raises(SATimeoutError):  # a third connection would exceed the pool
-                async with database.engine.connect():
+                async with db.engine.connect():
                     pass
-        assert database.engine.pool.status().startswith("Pool size: 2")
+        assert db.engine.pool.status().startswith("Pool size: 2")
 
 
 @pytest.mark.parametrize("url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"])
 async def test_an_in_memory_database_ignores_pool_settings(url: str) -> None:
     """One in-memory database is one connection (StaticPool): no pool to size, and no
     error for settings that size one."""
-    engine = build_engine(url, pool_size=2, max_overflow=0)
+    engine = build_engine(url, pool_size=2, max_overflow=0, sqlite_connections=3)
     try:
         async with engine.connect() as connection:
             assert (await connection.execute(text("SELECT 1"))).scalar() == 1
@@ -299,17 +298,16 @@ async def test_an_in_memory_database_ignores_pool_settings(url: str) -> None:
 
 
 async def test_a_sqlite_file_keeps_every_connection_it_opens(tmp_path: Path) -> None:
-    """The overflow becomes part of the pool: 2 + 3 connections open at once, and all
-    five are kept when they come back (SQLAlchemy would close three of them), so the next
-    burst opens none."""
-    async with file_database(tmp_path / "keep.db", pool_size=2, overflow=3) as database:
+    """``DB_SQLITE_CONNECTIONS=5``: five connections open at once, all five kept when
+    they come back, so the next burst opens none."""
+    async with file_database(tmp_path / "keep.db", db_sqlite_connections=5) as database:
         opened: list[int] = []
         event.listen(database.engine.sync_engine, "connect", lambda *_: opened.append(1))
         for _burst in range(2):
             async with contextlib.AsyncExitStack() as stack:
                 for _ in range(5):
                     await stack.enter_async_context(database.engine.connect())
-                with pytest.raises(SATimeoutError):  # the sixth exceeds 2 + 3
+                with pytest.raises(SATimeoutError):  # the sixth exceeds the five
                     async with database.engine.connect():
                         pass
         assert len(opened) == 5  # the second burst reused all five
