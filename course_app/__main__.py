@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 import uvicorn
+from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError
 
 from course_app.config import Settings, SettingsError, get_settings
@@ -67,6 +69,31 @@ async def _purge_tokens(settings: Settings) -> str:
         await database.dispose()
 
 
+def _run(command: str, job: Coroutine[Any, Any, str]) -> int:
+    """Run a maintenance command: its result on stdout and 0, or one readable line on
+    stderr (never a traceback) and 2 for a request that cannot work (an unknown
+    revision), 1 for a database that cannot be reached or is not ready."""
+    try:
+        print(asyncio.run(job))
+    except CommandError as exc:  # Alembic's own errors: "Can't locate revision ..."
+        print(f"{command} failed: {exc}", file=sys.stderr)
+        return 2
+    except (DBAPIError, OSError, TimeoutError) as exc:
+        if isinstance(exc, DBAPIError) and exc.orig is not None:
+            reason = str(exc.orig).splitlines()[0]
+        else:
+            reason = str(exc) or type(exc).__name__
+        hint = "Is the database reachable?"
+        if command != "migrate":
+            hint = (
+                "Is the database reachable, and migrated? "
+                "(run `python -m course_app migrate` first)"
+            )
+        print(f"{command} failed: {reason}. {hint}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m course_app", description=__doc__)
     sub = parser.add_subparsers(dest="command")
@@ -82,20 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     if args.command == "migrate":
-        print(asyncio.run(_migrate(settings, upgrade_to=args.to, downgrade_to=args.down)))
-        return 0
+        return _run("migrate", _migrate(settings, upgrade_to=args.to, downgrade_to=args.down))
     if args.command == "purge-tokens":
-        try:
-            print(asyncio.run(_purge_tokens(settings)))
-        except DBAPIError as exc:
-            reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
-            print(
-                f"purge-tokens failed: {reason}. Is the database reachable, and migrated?"
-                " (run `python -m course_app migrate` first)",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
+        return _run("purge-tokens", _purge_tokens(settings))
     return serve(settings)
 
 

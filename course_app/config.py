@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_SQLITE_URL: Final = "sqlite+aiosqlite:///./course_app.db"
 MIN_SECRET_BYTES: Final = 32  # 256 bits, seed 000's security checklist item 1
@@ -41,6 +43,9 @@ class Environment(StrEnum):
     STAGING = "staging"
     PRODUCTION = "production"
 
+
+#: The database URL schemes the app works with: SQLAlchemy's async drivers it installs.
+ASYNC_DRIVERS: Final = frozenset({"sqlite+aiosqlite", "postgresql+asyncpg"})
 
 #: Connections to a SQLite file (``course_app.core.database._sqlite_file_pool`` says why 2).
 DEFAULT_SQLITE_CONNECTIONS: Final = 2
@@ -171,6 +176,26 @@ class Settings(BaseSettings):
             if url.scheme not in {"http", "https"}:
                 raise ValueError(f"{origin!r} must use http or https")
         return origins
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: SecretStr | None) -> SecretStr | None:
+        """The app talks to its database through an async driver only; a sync URL
+        (``postgresql://``, ``sqlite://``) would fail at the first query, far from here.
+        The messages never repeat the URL: it may hold a password."""
+        if url is None:
+            return None
+        try:
+            driver = make_url(url.get_secret_value()).drivername
+        except ArgumentError:
+            raise ValueError(
+                "is not a database URL (expected e.g. postgresql+asyncpg://user@host/db)"
+            ) from None
+        if driver not in ASYNC_DRIVERS:
+            raise ValueError(
+                f"must name an async driver ({' or '.join(sorted(ASYNC_DRIVERS))}), not {driver!r}"
+            )
+        return url
 
     @field_validator("log_level")
     @classmethod

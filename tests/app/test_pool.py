@@ -80,6 +80,44 @@ async def test_control_sqlalchemys_own_pool_lets_the_newcomer_jump_the_line(
     assert order[0] == "newcomer"  # the race course_app.core.pool exists to remove
 
 
+async def test_a_request_cancelled_in_line_leaves_no_gap(engine: AsyncEngine) -> None:
+    """A client that disconnects while its request waits for a connection: the request
+    leaves the line, and the connection, once free, goes to the next request at once."""
+    held = await engine.connect()
+
+    async def wait_for_a_connection() -> None:
+        async with engine.connect():
+            pass
+
+    waiting = asyncio.create_task(wait_for_a_connection())
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await held.close()
+    async with asyncio.timeout(1), engine.connect() as connection:
+        assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+
+
+async def test_a_request_cancelled_while_holding_a_connection_returns_it(
+    engine: AsyncEngine,
+) -> None:
+    started = asyncio.Event()
+
+    async def slow_request() -> None:
+        async with engine.connect():
+            started.set()
+            await asyncio.sleep(10)
+
+    request = asyncio.create_task(slow_request())
+    await started.wait()
+    request.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    async with asyncio.timeout(1), engine.connect() as connection:  # the place came back
+        assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+
+
 async def test_a_request_that_waits_too_long_gets_the_pools_timeout(tmp_path: Path) -> None:
     engine = build_engine(
         f"sqlite+aiosqlite:///{tmp_path / 'timeout.db'}", sqlite_connections=1, pool_timeout=0.1
