@@ -595,9 +595,13 @@ assert sum(f.max_points for f in course_report.failed()) <= 10
 # %% [markdown]
 # - **tracing**: `course_app` correlates logs and metrics with a request id (lesson 08) but
 #   has no OpenTelemetry spans; across several services you want them (a P1 item).
-# - **sad-paths**: the seed asks for 40 % of tests on error paths; the app's suite, counted
-#   by a heuristic that looks for error statuses and `pytest.raises`, is at the share
-#   printed above. A heuristic can be gamed in both directions: read it as a prompt to look.
+#
+# One check that passes deserves the same suspicion. **sad-paths** (the seed asks for 40 %
+# of tests on error paths) is a heuristic: a test counts when its source names an error
+# status or `pytest.raises`, or when it calls a helper that asserts one (the suite's
+# `validation_errors(response)` asserts the 422). A price of `500` in test data does not
+# count; a test named `..._is_401` that never checks the status would. A heuristic can be
+# gamed in both directions: read its number as a prompt to look at the tests.
 #
 # And what no audit sees: whether the business rules are right, whether the indexes fit the
 # queries, whether the alerts wake someone up. A score is where a review starts.

@@ -625,29 +625,61 @@ def _hierarchy(ctx: Context) -> Outcome:
 _SAD = re.compile(r"\b[45]\d\d\b|pytest\.raises|HTTP_[45]\d\d|\braises\(")
 
 
+def _checks_an_error(function: ast.FunctionDef | ast.AsyncFunctionDef, text: str) -> bool:
+    """Does this helper assert an error (an error status in an ``assert``, or a
+    ``raises``)? Error-looking numbers elsewhere (a price of 500) do not count."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assert | ast.With | ast.AsyncWith | ast.Call):
+            segment = ast.get_source_segment(text, node) or ""
+            if isinstance(node, ast.Assert) and _SAD.search(segment):
+                return True
+            if not isinstance(node, ast.Assert) and re.search(r"\braises\(", segment):
+                return True
+    return False
+
+
 def _collect_tests(folder: Path | None) -> list[TestFunction]:
+    """Every test function under ``folder``. A test checks an error when its own source
+    names an error status or ``raises``, or when it calls a helper that asserts one (a
+    ``validation_errors(response)`` that asserts the 422): helpers are module-level
+    functions, not tests, of any ``.py`` file in the folder."""
     if folder is None or not folder.is_dir():
         return []
-    found = []
+    parsed: list[tuple[Path, str, ast.Module]] = []
     for path in sorted(folder.rglob("*.py")):
-        if not (path.name.startswith("test_") or path.name.endswith("_test.py")):
-            continue
         text = path.read_text(encoding="utf-8", errors="replace")
         try:
-            tree = ast.parse(text)
+            parsed.append((path, text, ast.parse(text)))
         except SyntaxError:
+            continue
+    error_helpers = {
+        node.name
+        for _, text, tree in parsed
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and not node.name.startswith("test")
+        and _checks_an_error(node, text)
+    }
+    found = []
+    for path, text, tree in parsed:
+        if not (path.name.startswith("test_") or path.name.endswith("_test.py")):
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
                 "test"
             ):
                 source = ast.get_source_segment(text, node) or ""
+                calls = {
+                    call.func.id
+                    for call in ast.walk(node)
+                    if isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+                }
                 found.append(
                     TestFunction(
                         path.relative_to(folder).as_posix(),
                         node.name,
                         isinstance(node, ast.AsyncFunctionDef),
-                        bool(_SAD.search(source)),
+                        bool(_SAD.search(source)) or bool(calls & error_helpers),
                         source,
                     )
                 )

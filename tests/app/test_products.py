@@ -436,6 +436,58 @@ async def test_create_requires_sku_name_and_price(
     assert sorted(e["loc"][-1] for e in errors) == ["name", "price_cents", "sku"]
 
 
+# --- control characters: a 422 on every backend, never PostgreSQL's 500 ----------------
+# PostgreSQL cannot store NUL in text and fails the statement; SQLite stores it. Both
+# backends must answer the same: the field is refused before any query runs.
+
+
+@pytest.mark.parametrize("term", ["a\x00b", "\x00", "mug\x1b[31m", "tab\there"])
+async def test_a_search_term_with_control_characters_is_422(
+    client: httpx.AsyncClient, term: str
+) -> None:
+    errors = validation_errors(await client.get("/api/products", params={"q": term}))
+    assert [e["loc"] for e in errors] == [["query", "q"]]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Enamel\x00mug"),
+        ("name", "Enamel\nmug"),  # a name is one line
+        ("description", "Holds\x00350 ml."),
+        ("description", "Bell\x07"),
+    ],
+)
+async def test_control_characters_in_a_new_product_are_422_and_store_nothing(
+    client: httpx.AsyncClient, admin: dict[str, str], field: str, value: str
+) -> None:
+    response = await client.post("/api/products", json={**NEW_PRODUCT, field: value}, headers=admin)
+    assert [e["loc"] for e in validation_errors(response)] == [["body", field]]
+    assert (await client.get("/api/products")).json()["total"] == 0
+
+
+async def test_a_patch_with_a_nul_byte_is_422_and_changes_nothing(
+    client: httpx.AsyncClient, admin: dict[str, str], database_url: str
+) -> None:
+    product = await create_product(database_url, name="Kettle")
+    response = await client.patch(
+        f"/api/products/{product.id}", json={"name": "Ket\x00tle"}, headers=admin
+    )
+    assert [e["loc"] for e in validation_errors(response)] == [["body", "name"]]
+    assert (await client.get(f"/api/products/{product.id}")).json()["name"] == "Kettle"
+
+
+async def test_a_description_keeps_its_line_breaks_and_tabs(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    text_ = "Holds 350 ml.\r\n\tDishwasher safe."
+    response = await client.post(
+        "/api/products", json={**NEW_PRODUCT, "description": text_}, headers=admin
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["description"] == text_
+
+
 # --- admin: update -------------------------------------------------------------------
 
 

@@ -290,3 +290,40 @@ def test_the_command_line_reports_and_sets_the_exit_status(
     assert {f["check_id"] for f in document["findings"]} == {c.id for c in CHECKS}
     assert main(["no_such_module:app"]) == 2
     assert "cannot load" in capsys.readouterr().err
+
+
+def test_a_test_that_asserts_an_error_through_a_helper_counts_as_a_sad_path(
+    tmp_path: Path,
+) -> None:
+    from coursekit.audit import _collect_tests
+
+    (tmp_path / "helpers.py").write_text(
+        "def expect_422(response):\n"
+        "    assert response.status_code == 422\n"
+        "def expect_failure(call):\n"
+        "    with pytest.raises(ValueError):\n"
+        "        call()\n"
+        "def prices():\n"
+        "    return [500, 404, 1999]  # error-looking numbers, but no assertion\n"
+    )
+    (tmp_path / "test_shop.py").write_text(
+        "from helpers import expect_422, expect_failure, prices\n"
+        "def test_bad_body(client):\n"
+        "    expect_422(client.post('/x', json={}))\n"
+        "def test_bad_call():\n"
+        "    expect_failure(int)\n"
+        "def test_prices():\n"
+        "    assert sum(prices()) > 0\n"
+        "def test_direct(client):\n"
+        "    assert client.get('/missing').status_code == 404\n"
+        "def test_plain(client):\n"
+        "    assert client.get('/').status_code == 200\n"
+    )
+    sad = {test.name: test.sad_path for test in _collect_tests(tmp_path)}
+    assert sad == {
+        "test_bad_body": True,
+        "test_bad_call": True,
+        "test_prices": False,
+        "test_direct": True,
+        "test_plain": False,
+    }

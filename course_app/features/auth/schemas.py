@@ -11,11 +11,8 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from course_app.features.users.schemas import (
-    MAX_EMAIL_LENGTH,
-    MAX_PASSWORD_LENGTH,
-    NO_CONTROL_CHARS,
-)
+from course_app.features.users.schemas import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH
+from course_app.shared.text import NO_CONTROL_CHARS
 
 MAX_TOKEN_LENGTH: Final = 4096  # ours are ~300 characters; anything far longer is junk
 

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from course_app.features.products.models import Product
+from course_app.shared.text import MULTILINE_TEXT, NO_CONTROL_CHARS
 
 MAX_PRICE_CENTS: Final = 10_000_000  # 100 000.00 in the shop's currency
 MAX_STOCK: Final = 1_000_000
@@ -38,8 +39,13 @@ Sku = Annotated[
         examples=["MUG-0001"],
     ),
 ]
-ProductName = Annotated[str, Field(min_length=1, max_length=120, examples=["Enamel mug"])]
-Description = Annotated[str, Field(max_length=5000, examples=["Holds 350 ml. Dishwasher safe."])]
+ProductName = Annotated[
+    str, Field(min_length=1, max_length=120, pattern=NO_CONTROL_CHARS, examples=["Enamel mug"])
+]
+Description = Annotated[
+    str,
+    Field(max_length=5000, pattern=MULTILINE_TEXT, examples=["Holds 350 ml. Dishwasher safe."]),
+]
 Category = Annotated[
     str,
     Field(
@@ -150,6 +156,7 @@ class ProductListQuery(BaseModel):
         default=None,
         min_length=1,
         max_length=MAX_QUERY_LENGTH,
+        pattern=NO_CONTROL_CHARS,
         description="Case-insensitive search in the product name",
         examples=["mug"],
     )

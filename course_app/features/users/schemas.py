@@ -25,13 +25,13 @@ from pydantic import (
 )
 
 from course_app.features.users.models import Role
+from course_app.shared.text import NO_CONTROL_CHARS
 
 MAX_EMAIL_LENGTH: Final = 254  # RFC 5321: the longest address a mail server accepts
 MAX_LOCAL_PART_LENGTH: Final = 64
 MIN_PASSWORD_LENGTH: Final = 8  # NIST SP 800-63B: at least 8, no composition rules
 MAX_PASSWORD_LENGTH: Final = 128  # bounds the hashing work one request can cause
 MAX_USER_ID: Final = 2**31 - 1  # users.id is a 32-bit INTEGER on PostgreSQL
-NO_CONTROL_CHARS: Final = r"^[^\x00-\x1f\x7f]*$"
 
 # Dot-atoms from RFC 5322, ASCII only. Each pattern is applied to one bounded part of the
 # address and has no nested ambiguous repetition, so it cannot backtrack catastrophically.
