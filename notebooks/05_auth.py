@@ -545,13 +545,17 @@ except security.TokenError as exc:
 # %% [markdown]
 # ## 6. Forged tokens, rejected
 #
-# `course_app.core.security.decode_token` is the whole check: an explicit algorithm list,
-# eight required claims, issuer and audience, the time claims, then the token type — and
-# only PyJWT's own errors are caught:
+# `course_app.core.security.decode_token` is the whole check, in two steps. PyJWT's part
+# (`_verified_payload`): an explicit algorithm list, eight required claims, issuer and
+# audience, the time claims, and only PyJWT's own errors caught. Its result is remembered
+# per token, because a client sends the same token with every request and a string's
+# signature cannot change; what can change is the clock, so `decode_token` checks `exp`
+# again on every use, then the token type and the subject:
 
 # %%
 import inspect
 
+print(inspect.getsource(security._verified_payload))
 print(inspect.getsource(security.decode_token))
 
 # %% [markdown]
