@@ -713,7 +713,7 @@ for database in (orders10, orders50):
         async with database.sessions() as session:
             page, total = await OrderRepository(session).find_page(
                 OrderFilters(), sort="-created_at", offset=0, limit=20)
-            items = sum(len(order.items) for order in page)
+            items = sum(len(order["items"]) for order in page)
     print(f"total {total:3}, page of {len(page)} orders with {items} items: "
           f"{len(statements)} query")
     assert len(statements) == 1

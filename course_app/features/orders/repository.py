@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from sqlalchemy import (
     ColumnElement,
@@ -67,17 +67,16 @@ def _ordering(
     return direction(column(name)), direction(column("id"))
 
 
-@dataclass(frozen=True, slots=True)
-class ListedItem:
+class ListedItem(TypedDict):
     product_id: int
     quantity: int
     unit_price_cents: int
 
 
-@dataclass(frozen=True, slots=True)
-class ListedOrder:
-    """An order as a listing reads it: a plain record, not a tracked ORM object.
-    ``OrderResponse.model_validate`` reads it like an ``Order`` (``from_attributes``)."""
+class ListedOrder(TypedDict):
+    """An order as a listing reads it: a plain record (a dict), not a tracked ORM object.
+    ``OrderResponse`` validates it like an ``Order``, and faster: a dict is the quickest
+    input for Pydantic, and the cheapest record to build for 100 orders."""
 
     id: int
     user_id: int
@@ -208,11 +207,22 @@ class OrderRepository:
         ) in rows:  # fmt: skip
             order = orders.get(order_id)
             if order is None:
-                order = orders[order_id] = ListedOrder(
-                    order_id, user_id, status, total_cents, created, updated, []
-                )
+                order = orders[order_id] = {
+                    "id": order_id,
+                    "user_id": user_id,
+                    "status": status,
+                    "total_cents": total_cents,
+                    "created_at": created,
+                    "updated_at": updated,
+                    "items": [],
+                }
             if product_id is not None:  # an order without items (none are created)
-                order.items.append(ListedItem(product_id, quantity, unit_price_cents))
+                item: ListedItem = {
+                    "product_id": product_id,
+                    "quantity": quantity,
+                    "unit_price_cents": unit_price_cents,
+                }
+                order["items"].append(item)
         return list(orders.values()), rows[0].total
 
     def add(self, order: Order) -> None:

@@ -115,8 +115,7 @@ async def list_orders(
         offset=page.offset,
         limit=page.limit,
     )
-    # One validation call for the whole page (``from_attributes`` reads the records),
-    # not one per order.
+    # One validation call for the whole page of records (dicts), not one per order.
     return OrderPage.model_validate(
         {"items": orders, "total": total, "page": page.page, "page_size": page.page_size}
     )
