@@ -101,9 +101,10 @@ def _sqlite_file_pool(connections: int, pool: dict[str, Any]) -> dict[str, Any]:
     server: each connection is a thread of this process (aiosqlite), a statement takes
     microseconds, and one writer at a time is all SQLite allows. More connections add
     threads that compete with the event loop for the GIL. Measured under wrk (16
-    clients, bench/README.md): 15 connections gave the listing 757 req/s and orders 522;
-    2 connections (with the fair line) 822 and 610, and lower p99s. Two also lets a read
-    proceed during a write (WAL). Overflow connections would be closed on return and
+    clients, bench/README.md), as multiples of the tutorial app's throughput in the same
+    run: 15 connections served the listing at 1.16x and orders at 0.80x; 2 connections
+    (with the fair line) at 1.25x and 0.93x, with lower p99s. Two also let a read proceed
+    during a write (WAL). Overflow connections would be closed on return and
     reopened (a new thread, connect, four pragmas): a SQLite pool keeps all it opens.
     Only the wait limit (``pool_timeout``) is taken from the server settings.
     """
