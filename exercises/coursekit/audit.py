@@ -628,14 +628,12 @@ _SAD = re.compile(r"\b[45]\d\d\b|pytest\.raises|HTTP_[45]\d\d|\braises\(")
 def _checks_an_error(function: ast.FunctionDef | ast.AsyncFunctionDef, text: str) -> bool:
     """Does this helper assert an error (an error status in an ``assert``, or a
     ``raises``)? Error-looking numbers elsewhere (a price of 500) do not count."""
-    for node in ast.walk(function):
-        if isinstance(node, ast.Assert | ast.With | ast.AsyncWith | ast.Call):
-            segment = ast.get_source_segment(text, node) or ""
-            if isinstance(node, ast.Assert) and _SAD.search(segment):
-                return True
-            if not isinstance(node, ast.Assert) and re.search(r"\braises\(", segment):
-                return True
-    return False
+    if re.search(r"\braises\(", ast.get_source_segment(text, function) or ""):
+        return True
+    return any(
+        isinstance(node, ast.Assert) and _SAD.search(ast.get_source_segment(text, node) or "")
+        for node in ast.walk(function)
+    )
 
 
 def _collect_tests(folder: Path | None) -> list[TestFunction]:
