@@ -13,7 +13,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Coroutine, Sequence
-from typing import Any
+from typing import Any, Final
 
 import uvicorn
 from alembic.util import CommandError
@@ -69,7 +69,13 @@ async def _purge_tokens(settings: Settings) -> str:
         await database.dispose()
 
 
-def _run(command: str, job: Coroutine[Any, Any, str]) -> int:
+_REACHABLE: Final = "Is the database reachable?"
+_MIGRATED: Final = (
+    "Is the database reachable, and migrated? (run `python -m course_app migrate` first)"
+)
+
+
+def _run(command: str, job: Coroutine[Any, Any, str], *, hint: str) -> int:
     """Run a maintenance command: its result on stdout and 0, or one readable line on
     stderr (never a traceback) and 2 for a request that cannot work (an unknown
     revision), 1 for a database that cannot be reached or is not ready."""
@@ -83,12 +89,6 @@ def _run(command: str, job: Coroutine[Any, Any, str]) -> int:
             reason = str(exc.orig).splitlines()[0]
         else:
             reason = str(exc) or type(exc).__name__
-        hint = "Is the database reachable?"
-        if command != "migrate":
-            hint = (
-                "Is the database reachable, and migrated? "
-                "(run `python -m course_app migrate` first)"
-            )
         print(f"{command} failed: {reason}. {hint}", file=sys.stderr)
         return 1
     return 0
@@ -109,9 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     if args.command == "migrate":
-        return _run("migrate", _migrate(settings, upgrade_to=args.to, downgrade_to=args.down))
+        job = _migrate(settings, upgrade_to=args.to, downgrade_to=args.down)
+        return _run("migrate", job, hint=_REACHABLE)
     if args.command == "purge-tokens":
-        return _run("purge-tokens", _purge_tokens(settings))
+        return _run("purge-tokens", _purge_tokens(settings), hint=_MIGRATED)
     return serve(settings)
 
 
